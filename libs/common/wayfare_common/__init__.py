@@ -1,0 +1,1 @@
+"""Wayfare's shared library: the one place for infrastructure code."""

@@ -1,0 +1,100 @@
+"""The app factory every service shares: logging, request ids, problem details, metrics,
+health checks, the database and the messaging runtime, wired the same way everywhere."""
+
+import asyncio
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from wayfare_common.db import Database
+from wayfare_common.logging import configure_logging
+from wayfare_common.messaging.handlers import EventHandlers
+from wayfare_common.messaging.runtime import Messaging
+from wayfare_common.problems import install_problem_handlers
+from wayfare_common.settings import ServiceSettings
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str = "",
+    routers: Iterable[APIRouter] = (),
+    handlers: EventHandlers | None = None,
+    use_database: bool = True,
+    version: str = "0.1.0",
+) -> FastAPI:
+    configure_logging(
+        service=settings.service_name, level=settings.log_level, json=not settings.is_development
+    )
+    database = Database(settings.database_url) if use_database else None
+    messaging = (
+        Messaging(settings, database, handlers or EventHandlers()) if database is not None else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if messaging is not None:
+            await messaging.start()
+        try:
+            yield
+        finally:
+            if messaging is not None:
+                await messaging.stop()
+            if database is not None:
+                await database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.messaging = messaging
+
+    install_problem_handlers(app)
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False
+    )
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz():
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database and the broker are reachable")
+    async def readyz(request: Request):
+        checks: dict[str, str] = {}
+        database: Database | None = request.app.state.database
+        if database is not None:
+            try:
+                await asyncio.wait_for(database.ping(), timeout=2)
+                checks["database"] = "ok"
+            except Exception:
+                checks["database"] = "unreachable"
+        messaging: Messaging | None = request.app.state.messaging
+        if messaging is not None:
+            checks["broker"] = messaging.broker_state
+        ready = all(state in ("ok", "disabled") for state in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
