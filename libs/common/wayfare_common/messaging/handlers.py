@@ -1,0 +1,63 @@
+"""Which function handles which event type, and what a handler is given.
+
+    handlers = EventHandlers()
+
+    @handlers.on(BookingCreated)
+    async def open_payment(event: BookingCreated, ctx: HandlerContext) -> None:
+        ctx.session.add(Payment(...))
+        ctx.emit(PaymentOpened(...))   # recorded in the same transaction
+
+The consumer commits the handler's session together with the inbox record, and only then
+acknowledges the message.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wayfare_common.events.envelope import Envelope, Event, EventContext
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass
+class HandlerContext:
+    session: AsyncSession
+    envelope: Envelope
+    events: EventContext  # context for anything the handler emits
+    _outbox: "Outbox"
+
+    def emit(self, event: Event) -> None:
+        self._outbox.record(self.session, event, self.events)
+
+
+Handler = Callable[[E, HandlerContext], Awaitable[None]]
+
+
+class EventHandlers:
+    def __init__(self) -> None:
+        self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+
+    def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        def register(handler: Handler[E]) -> Handler[E]:
+            if event_type.type in self._handlers:
+                raise ValueError(f"{event_type.type} already has a handler")
+            self._handlers[event_type.type] = (event_type, handler)
+            return handler
+
+        return register
+
+    def get(self, routing_key: str) -> tuple[type[Event], Handler] | None:
+        return self._handlers.get(routing_key)
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def __bool__(self) -> bool:
+        return bool(self._handlers)
+
+
+from wayfare_common.messaging.outbox import Outbox  # noqa: E402  (type of HandlerContext._outbox)
