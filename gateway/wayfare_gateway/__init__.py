@@ -1,0 +1,1 @@
+"""Wayfare's gateway: the one HTTP entry point for frontends."""

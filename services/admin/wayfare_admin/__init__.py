@@ -1,0 +1,1 @@
+"""Wayfare's admin service: read models of users, bookings and payments, and the audit log."""

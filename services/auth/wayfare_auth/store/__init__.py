@@ -1,0 +1,1 @@
+"""The auth service's storage: its models and queries."""

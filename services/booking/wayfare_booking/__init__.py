@@ -1,0 +1,1 @@
+"""Wayfare's booking service: bookings, passengers, references, pricing and idempotency."""

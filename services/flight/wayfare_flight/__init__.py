@@ -1,0 +1,1 @@
+"""Wayfare's flight service: flights, fares, seat inventory and tour packages."""

@@ -1,0 +1,1 @@
+"""The flight service's storage: its models and queries."""

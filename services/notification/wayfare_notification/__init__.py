@@ -1,0 +1,1 @@
+"""Wayfare's notification service: preferences, in-app notifications and email."""

@@ -1,0 +1,18 @@
+from wayfare_common.testing.service_checks import check_service_basics
+from wayfare_payment.app import MIGRATIONS_DIR, create_app
+from wayfare_payment.settings import Settings
+
+
+async def test_starts_without_a_broker(database_url):
+    await check_service_basics(create_app, Settings, MIGRATIONS_DIR, database_url=database_url)
+
+
+async def test_starts_with_a_broker(database_url, amqp_url, amqp_namespace):
+    await check_service_basics(
+        create_app,
+        Settings,
+        MIGRATIONS_DIR,
+        database_url=database_url,
+        amqp_url=amqp_url,
+        amqp_namespace=amqp_namespace,
+    )

@@ -1,0 +1,1 @@
+"""Wayfare's payment service: payments, refunds, invoices, the vendor ledger and payouts."""

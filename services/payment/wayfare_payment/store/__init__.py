@@ -1,0 +1,1 @@
+"""The payment service's storage: its models and queries."""
