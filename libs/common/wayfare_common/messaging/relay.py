@@ -19,7 +19,7 @@ from prometheus_client import Counter
 from sqlalchemy import delete, or_, select, update
 
 from wayfare_common.db import Database
-from wayfare_common.messaging.outbox import Outbox, OutboxMessage
+from wayfare_common.messaging.outbox import Outbox
 from wayfare_common.messaging.publisher import Outgoing, Publisher, is_message_failure
 from wayfare_common.messaging.tables import outbox as table
 
@@ -46,6 +46,8 @@ class Relay:
         self.poll_interval = poll_interval
         self.publisher: Publisher | None = None  # set while connected to the broker
         self.published = 0  # rows this relay has sent, for metrics and tests
+        # Concurrent batches need row locks that skip each other: PostgreSQL only.
+        self.concurrency = 2 if database.dialect == "postgresql" else 1
         self._last_housekeeping = 0.0
 
     async def run(self) -> None:
@@ -59,7 +61,7 @@ class Relay:
             except Exception:
                 log.exception("outbox_relay_failed")
                 sent = 0
-            if sent >= self.batch_size:
+            if sent >= self.batch_size * self.concurrency:
                 continue  # more may be waiting
             if loop.time() - self._last_housekeeping > HOUSEKEEPING_EVERY:
                 await self._housekeeping()
@@ -70,15 +72,23 @@ class Relay:
                     await self.outbox.wake.wait()
 
     async def publish_pending(self) -> int:
-        """One batch; returns how many rows were confirmed by the broker."""
+        """One pass; returns how many rows the broker confirmed. On PostgreSQL several
+        batches are in flight at once (each claims its own rows), so one batch's database
+        work overlaps another's wait for confirms."""
+        if self.publisher is None:
+            return 0
+        sent = await asyncio.gather(*(self._publish_batch() for _ in range(self.concurrency)))
+        return sum(sent)
+
+    async def _publish_batch(self) -> int:
         publisher = self.publisher
         if publisher is None:
             return 0
         now = datetime.now(UTC)
         async with self.database.sessions() as session, session.begin():
             rows = (
-                await session.scalars(
-                    select(OutboxMessage)
+                await session.execute(
+                    select(table.c.seq, table.c.id, table.c.routing_key, table.c.body, table.c.attempts)
                     .where(
                         table.c.published_at.is_(None),
                         or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
@@ -95,35 +105,34 @@ class Relay:
             )
             sent = [row.seq for row, error in zip(rows, results, strict=True) if error is None]
             if sent:
+                await session.execute(
+                    update(table).where(table.c.seq.in_(sent)).values(published_at=datetime.now(UTC))
+                )
                 self.published += len(sent)
                 PUBLISHED.inc(len(sent))
-                await session.execute(
-                    update(table)
-                    .where(table.c.seq.in_(sent))
-                    .values(published_at=datetime.now(UTC))
-                )
-            broker_failed = False
-            for row, error in zip(rows, results, strict=True):
-                if error is None:
-                    continue
+            refused = [(row, e) for row, e in zip(rows, results, strict=True) if e is not None]
+            for row, error in refused:
                 if is_message_failure(error):
-                    row.attempts += 1
-                    row.next_attempt_at = now + min(timedelta(seconds=2**row.attempts), MAX_BACKOFF)
-                    row.last_error = str(error)[:1000]
-                    log.warning(
-                        "outbox_message_refused",
-                        event_id=str(row.id),
-                        routing_key=row.routing_key,
-                        attempts=row.attempts,
-                        error=str(error),
-                    )
-                else:
-                    broker_failed = True
-            if broker_failed:
-                log.warning(
-                    "outbox_publish_interrupted", sent=len(sent), pending=len(rows) - len(sent)
-                )
+                    await self._back_off(session, row, error, now)
+            if any(not is_message_failure(error) for _, error in refused):
+                log.warning("outbox_publish_interrupted", sent=len(sent), pending=len(refused))
             return len(sent)
+
+    async def _back_off(self, session, row, error: BaseException, now: datetime) -> None:
+        """The broker refused this message (e.g. no queue is bound to its routing key yet):
+        try it again later, without holding up the rows behind it."""
+        attempts = row.attempts + 1
+        await session.execute(
+            update(table)
+            .where(table.c.seq == row.seq)
+            .values(
+                attempts=attempts,
+                next_attempt_at=now + min(timedelta(seconds=2**attempts), MAX_BACKOFF),
+                last_error=str(error)[:1000],
+            )
+        )
+        log.warning("outbox_message_refused", event_id=str(row.id), routing_key=row.routing_key,
+                    attempts=attempts, error=str(error))
 
     async def _housekeeping(self) -> None:
         try:
