@@ -5,13 +5,18 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
+from typing import ClassVar
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from wayfare_common import cli
-from wayfare_common.events.envelope import EventContext
+from wayfare_common.db import Database
+from wayfare_common.events.envelope import Event, EventContext
 from wayfare_common.messaging.deadletters import DeadLetters
+from wayfare_common.messaging.handlers import HandlerContext
+from wayfare_common.messaging.runtime import Messaging
 from wayfare_common.testing.plugin import eventually, wait_for_handled
 
 from messaging_helpers import (
@@ -22,7 +27,7 @@ from messaging_helpers import (
     publish_raw,
     running_tally,
 )
-from toy import NoteAdded, TallySettings, create_schema, effects, settings
+from toy import NoteAdded, TallySettings, create_schema, effects, settings, tally_handlers
 
 
 @pytest.fixture
@@ -117,7 +122,7 @@ async def test_bad_messages_are_dead_lettered_with_a_reason_and_the_consumer_goe
     reasons = {letter["message_id"]: letter["error"] for letter in letters}
     assert "malformed envelope" in reasons["garbage"]
     assert "no handler for test.never_heard_of" in reasons[wrong_type["id"]]
-    assert "version 2 is not supported" in reasons[version_2["id"]]
+    assert "version 2 is not supported (tally handles version 1)" in reasons[version_2["id"]]
     assert "invalid test.note_added data" in reasons[invalid_data["id"]]
     assert consumed("dead_lettered", type_="test.note_added") == dead_before + 4
     assert await count(db, effects) == 1
@@ -139,3 +144,42 @@ def test_event_context_keeps_the_chain():
         "req-1",
         str(incoming.id),
     )
+
+
+class NoteAddedV2(Event):
+    """Version 2 of test.note_added: the text became a title."""
+
+    type: ClassVar[str] = "test.note_added"
+    version: ClassVar[int] = 2
+    note_id: uuid.UUID
+    title: str
+
+
+async def test_a_service_can_handle_two_versions_of_an_event_during_a_rollout(
+    database_url, amqp_url, amqp_namespace
+):
+    await create_schema(database_url)
+    handlers = tally_handlers()
+
+    @handlers.on(NoteAddedV2)
+    async def count_v2(event: NoteAddedV2, ctx: HandlerContext) -> None:
+        await ctx.session.execute(
+            sa.insert(effects).values(event_id=ctx.envelope.id, note_id=event.note_id)
+        )
+
+    assert handlers.routing_keys == ["test.note_added"]  # both versions, one binding
+    v1 = note_envelope("v1")
+    v2 = EventContext(producer="notes").envelope(NoteAddedV2(note_id=uuid.uuid4(), title="v2"))
+    database = Database(database_url)
+    config = settings(TallySettings, database_url, amqp_url, amqp_namespace)
+    messaging = Messaging(config, database, handlers)
+    await messaging.start()
+    try:
+        await asyncio.wait_for(messaging.connection_ready(), 10)
+        await publish_envelope(amqp_url, amqp_namespace, v1)
+        await publish_envelope(amqp_url, amqp_namespace, v2)
+        await wait_for_handled(database, [v1.id, v2.id])
+        assert await count(database, effects) == 2
+    finally:
+        await messaging.stop()
+        await database.dispose()

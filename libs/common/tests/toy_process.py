@@ -30,7 +30,7 @@ def crash_after_commit() -> EventHandlers:
         if session.info.get("handled_an_event"):
             os._exit(CRASHED)
 
-    _, count = tally_handlers().get(NoteAdded.type)
+    _, count = tally_handlers().get(NoteAdded.type, NoteAdded.version)
     handlers = EventHandlers()
 
     @handlers.on(NoteAdded)

@@ -97,15 +97,15 @@ class Consumer:
             envelope = parse_envelope(message.body)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise Unhandleable(f"malformed envelope: {_short(exc)}") from exc
-        entry = self.handlers.get(envelope.type)
+        entry = self.handlers.get(envelope.type, envelope.version)
         if entry is None:
+            if versions := self.handlers.versions(envelope.type):
+                raise Unhandleable(
+                    f"{envelope.type} version {envelope.version} is not supported "
+                    f"({self.service} handles version {', '.join(map(str, versions))})"
+                )
             raise Unhandleable(f"{self.service} has no handler for {envelope.type}")
         event_cls, handler = entry
-        if envelope.version != event_cls.version:
-            raise Unhandleable(
-                f"{envelope.type} version {envelope.version} is not supported "
-                f"(handler expects version {event_cls.version})"
-            )
         try:
             event = event_cls.model_validate(envelope.data)
         except ValidationError as exc:

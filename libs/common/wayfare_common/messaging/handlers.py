@@ -37,24 +37,32 @@ Handler = Callable[[E, HandlerContext], Awaitable[None]]
 
 
 class EventHandlers:
+    """One handler per event type and version: during a version rollout a service
+    handles both (docs/events.md), and both arrive on the same routing key."""
+
     def __init__(self) -> None:
-        self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+        self._handlers: dict[tuple[str, int], tuple[type[Event], Handler]] = {}
 
     def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        key = (event_type.type, event_type.version)
+
         def register(handler: Handler[E]) -> Handler[E]:
-            if event_type.type in self._handlers:
-                raise ValueError(f"{event_type.type} already has a handler")
-            self._handlers[event_type.type] = (event_type, handler)
+            if key in self._handlers:
+                raise ValueError(f"{event_type.type} v{event_type.version} already has a handler")
+            self._handlers[key] = (event_type, handler)
             return handler
 
         return register
 
-    def get(self, routing_key: str) -> tuple[type[Event], Handler] | None:
-        return self._handlers.get(routing_key)
+    def get(self, routing_key: str, version: int = 1) -> tuple[type[Event], Handler] | None:
+        return self._handlers.get((routing_key, version))
+
+    def versions(self, routing_key: str) -> list[int]:
+        return sorted(version for type_, version in self._handlers if type_ == routing_key)
 
     @property
     def routing_keys(self) -> list[str]:
-        return sorted(self._handlers)
+        return sorted({type_ for type_, _ in self._handlers})
 
     def __bool__(self) -> bool:
         return bool(self._handlers)

@@ -88,7 +88,9 @@ class Relay:
         async with self.database.sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(table.c.seq, table.c.id, table.c.routing_key, table.c.body, table.c.attempts)
+                    select(
+                        table.c.seq, table.c.id, table.c.routing_key, table.c.body, table.c.attempts
+                    )
                     .where(
                         table.c.published_at.is_(None),
                         or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
@@ -106,7 +108,9 @@ class Relay:
             sent = [row.seq for row, error in zip(rows, results, strict=True) if error is None]
             if sent:
                 await session.execute(
-                    update(table).where(table.c.seq.in_(sent)).values(published_at=datetime.now(UTC))
+                    update(table)
+                    .where(table.c.seq.in_(sent))
+                    .values(published_at=datetime.now(UTC))
                 )
                 self.published += len(sent)
                 PUBLISHED.inc(len(sent))
@@ -131,8 +135,13 @@ class Relay:
                 last_error=str(error)[:1000],
             )
         )
-        log.warning("outbox_message_refused", event_id=str(row.id), routing_key=row.routing_key,
-                    attempts=attempts, error=str(error))
+        log.warning(
+            "outbox_message_refused",
+            event_id=str(row.id),
+            routing_key=row.routing_key,
+            attempts=attempts,
+            error=str(error),
+        )
 
     async def _housekeeping(self) -> None:
         try:
