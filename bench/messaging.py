@@ -100,7 +100,9 @@ async def relay_publish(database_url: str, amqp_url: str, namespace: str, n: int
         async with database.sessions() as session, session.begin():
             for i in range(start, min(start + 1000, n)):
                 recorder.record(session, ping(i), context)
-    settings = ProducerSettings(database_url=database_url, amqp_url=amqp_url, amqp_namespace=namespace)
+    settings = ProducerSettings(
+        database_url=database_url, amqp_url=amqp_url, amqp_namespace=namespace
+    )
     messaging = Messaging(settings, database, EventHandlers())
     # The relay first runs on the wake-up that follows `connection_ready`, so the clock
     # below starts before any row is sent.
@@ -140,11 +142,13 @@ async def latency(producer_url: str, consumer_url: str, amqp_url: str, namespace
     producer_db, consumer_db = Database(producer_url), Database(consumer_url)
     producer = Messaging(
         ProducerSettings(database_url=producer_url, amqp_url=amqp_url, amqp_namespace=namespace),
-        producer_db, EventHandlers(),
+        producer_db,
+        EventHandlers(),
     )
     consumer = Messaging(
         ConsumerSettings(database_url=consumer_url, amqp_url=amqp_url, amqp_namespace=namespace),
-        consumer_db, handlers,
+        consumer_db,
+        handlers,
     )
     await consumer.start()
     await producer.start()
@@ -206,8 +210,10 @@ async def main() -> None:
     amqp_url = os.environ.get("BENCH_AMQP_URL") or os.environ.get(
         "TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"
     )
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
 
     raw, relay = [], []
     for _ in range(args.rounds):
@@ -233,22 +239,34 @@ async def main() -> None:
     try:
         for url in (producer_url, consumer_url):
             await create_schema(url)
-        samples = await latency(producer_url, consumer_url, amqp_url, namespace, args.latency_events)
+        samples = await latency(
+            producer_url, consumer_url, amqp_url, namespace, args.latency_events
+        )
     finally:
         for url in (producer_url, consumer_url):
             await drop_postgres_database(url)
         await cleanup(amqp_url, namespace)
 
     best_raw, best_relay = max(raw), max(relay)
-    print(f"raw aio-pika, confirms in flight : {best_raw:9.0f} msg/s  (rounds: {', '.join(f'{r:.0f}' for r in raw)})")
-    print(f"raw aio-pika, one confirm at once: {sequential:9.0f} msg/s  ({best_raw / sequential:.1f}x slower)")
-    print(f"outbox relay (PostgreSQL)        : {best_relay:9.0f} msg/s  (rounds: {', '.join(f'{r:.0f}' for r in relay)})")
+    print(
+        f"raw aio-pika, confirms in flight : {best_raw:9.0f} msg/s  (rounds: {', '.join(f'{r:.0f}' for r in raw)})"
+    )
+    print(
+        f"raw aio-pika, one confirm at once: {sequential:9.0f} msg/s  ({best_raw / sequential:.1f}x slower)"
+    )
+    print(
+        f"outbox relay (PostgreSQL)        : {best_relay:9.0f} msg/s  (rounds: {', '.join(f'{r:.0f}' for r in relay)})"
+    )
     print(f"relay / raw, best of each        : {best_relay / best_raw:9.2f}      (target >= 0.70)")
-    print(f"relay / raw, median of each      : {statistics.median(relay) / statistics.median(raw):9.2f}")
+    print(
+        f"relay / raw, median of each      : {statistics.median(relay) / statistics.median(raw):9.2f}"
+    )
     ms = [s * 1000 for s in samples]
-    print(f"commit-to-handled latency, {len(ms)} events: p50 {percentile(ms, 50):.1f} ms, "
-          f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
-          f"mean {statistics.fmean(ms):.1f} ms")
+    print(
+        f"commit-to-handled latency, {len(ms)} events: p50 {percentile(ms, 50):.1f} ms, "
+        f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+        f"mean {statistics.fmean(ms):.1f} ms"
+    )
 
 
 if __name__ == "__main__":
