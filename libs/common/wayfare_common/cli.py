@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -16,20 +17,35 @@ from wayfare_common.migrations import upgrade
 from wayfare_common.settings import ServiceSettings
 
 
+@dataclass(frozen=True)
+class Command:
+    """A service's own subcommand, e.g. auth's `create-admin` or flight's `seed`.
+    `run` gets the settings and the parsed arguments and returns the exit code; the
+    database is migrated first when the service has migrations."""
+
+    help: str
+    run: Callable[[ServiceSettings, argparse.Namespace], Awaitable[int]]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
 def main(
     settings_factory: Callable[[], ServiceSettings],
     app_factory: str,
     migrations_dir: Path | None,
     argv: list[str] | None = None,
+    commands: dict[str, Command] | None = None,
 ) -> int:
+    extra = commands or {}
     parser = argparse.ArgumentParser(prog=f"python -m {app_factory.split('.')[0]}")
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser(
+    subcommands = parser.add_subparsers(dest="command")
+    for name, command in extra.items():
+        command.arguments(subcommands.add_parser(name, help=command.help))
+    subcommands.add_parser(
         "serve", help="migrate (unless <SERVICE>_AUTO_MIGRATE=false) and serve (default)"
     )
     if migrations_dir is not None:
-        commands.add_parser("migrate", help="apply the database migrations and exit")
-    dead = commands.add_parser("dead-letters", help="list, replay or purge dead letters")
+        subcommands.add_parser("migrate", help="apply the database migrations and exit")
+    dead = subcommands.add_parser("dead-letters", help="list, replay or purge dead letters")
     dead.add_argument("action", choices=["list", "replay", "purge"])
     dead.add_argument("--id", action="append", dest="ids", help="only these message ids")
     args = parser.parse_args(argv)
@@ -43,6 +59,10 @@ def main(
         upgrade(migrations_dir, settings.database_url)
         print(f"{settings.service_name}: database is up to date")
         return 0
+    if args.command in extra:
+        if migrations_dir is not None:
+            upgrade(migrations_dir, settings.database_url)
+        return asyncio.run(extra[args.command].run(settings, args))
     if args.command == "dead-letters":
         return asyncio.run(_dead_letters(settings, args.action, args.ids))
 
