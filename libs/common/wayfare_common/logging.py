@@ -7,6 +7,7 @@ so their lines carry the request id too.
 import logging
 import sys
 
+import orjson
 import structlog
 from asgi_correlation_id import correlation_id
 
@@ -16,6 +17,10 @@ def _add_request_id(_, __, event_dict):
     if request_id and "request_id" not in event_dict:
         event_dict["request_id"] = request_id
     return event_dict
+
+
+def _orjson_dumps(value, **_) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
@@ -28,7 +33,8 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
         structlog.processors.StackInfoRenderer(),
     ]
     renderer = (
-        structlog.processors.JSONRenderer()
+        # orjson: several times faster than json, and the gateway logs every request.
+        structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         if json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )

@@ -2,8 +2,8 @@
 health checks, the database and the messaging runtime, wired the same way everywhere."""
 
 import asyncio
-from collections.abc import Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
@@ -29,7 +29,14 @@ def create_service_app(
     handlers: EventHandlers | None = None,
     use_database: bool = True,
     version: str = "0.1.0",
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
+    openapi_url: str | None = "/openapi.json",
+    readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
 ) -> FastAPI:
+    """`lifespan`, if given, runs inside the shared one (database and messaging are up):
+    the place for a service's own background tasks and clients. `readiness` adds checks
+    to /readyz: name -> "ok", "disabled", "degraded" (reported, still ready) or anything
+    else (not ready)."""
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=not settings.is_development
     )
@@ -39,11 +46,15 @@ def create_service_app(
     )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def shared_lifespan(app: FastAPI):
         if messaging is not None:
             await messaging.start()
         try:
-            yield
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
         finally:
             if messaging is not None:
                 await messaging.stop()
@@ -54,7 +65,8 @@ def create_service_app(
         title=title,
         description=description,
         version=version,
-        lifespan=lifespan,
+        lifespan=shared_lifespan,
+        openapi_url=openapi_url,
     )
     app.state.settings = settings
     app.state.database = database
@@ -65,13 +77,16 @@ def create_service_app(
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )
-    app.include_router(health_router())
+    app.include_router(health_router(readiness))
     for router in routers:
         app.include_router(router)
     return app
 
 
-def health_router() -> APIRouter:
+READY_STATES = ("ok", "disabled", "degraded")
+
+
+def health_router(readiness: Callable[[], Awaitable[dict[str, str]]] | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -91,7 +106,9 @@ def health_router() -> APIRouter:
         messaging: Messaging | None = request.app.state.messaging
         if messaging is not None:
             checks["broker"] = messaging.broker_state
-        ready = all(state in ("ok", "disabled") for state in checks.values())
+        if readiness is not None:
+            checks.update(await readiness())
+        ready = all(state in READY_STATES for state in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
             status_code=200 if ready else 503,

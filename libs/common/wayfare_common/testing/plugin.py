@@ -120,6 +120,33 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
+REDIS_REASON = (
+    "needs Redis: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0) or run a Docker engine"
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterable[str | None]:
+    if url := os.environ.get("TEST_REDIS_URL"):
+        yield url
+    elif _docker_answers():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7-alpine") as container:
+            yield f"redis://{container.get_container_host_ip()}:{container.get_exposed_port(6379)}/0"
+    else:
+        yield None
+
+
+@pytest.fixture
+def redis_url(redis_server_url) -> str:
+    """A Redis server; tests keep their keys apart with their `amqp_namespace`-style
+    prefixes (the gateway prefixes its keys with AMQP_NAMESPACE)."""
+    if redis_server_url is None:
+        pytest.skip(REDIS_REASON)
+    return redis_server_url
+
+
 @pytest.fixture
 def amqp_url(amqp_server_url) -> str:
     if amqp_server_url is None:
