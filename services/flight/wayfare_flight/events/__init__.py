@@ -1,0 +1,1 @@
+"""What the flight service does when bookings are confirmed, cancelled or expire."""
