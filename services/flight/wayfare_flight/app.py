@@ -27,7 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports), once the shared lifespan has the database and messaging up."""
         database = app.state.database
         if settings.is_development and settings.seed_on_empty:
-            if await seed_if_empty(database, days=settings.seed_days, airports=settings.seed_airports):
+            if await seed_if_empty(
+                database, days=settings.seed_days, airports=settings.seed_airports
+            ):
                 log.info("demo_inventory_loaded", days=settings.seed_days)
         if database.dialect == "postgresql":
             app.state.search_pool = await create_pool(database.url, settings.search_pool_size)
