@@ -76,6 +76,8 @@ def main(
         log_config=None,
         access_log=False,
         lifespan="on",
+        # Open event streams would otherwise hold a shutdown until their tokens expire.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -228,8 +228,34 @@ class PackageImportCompleted(Event):
 # booking
 
 
+class Place(_Part):
+    iata_code: str
+    name: str | None = None
+    city: str | None = None
+    country: str | None = None
+    time_zone: str | None = None
+
+
+class Carrier(_Part):
+    iata_code: str
+    name: str | None = None
+
+
+class Segment(_Part):
+    """One flight of an itinerary (DESIGN §7's segment), times in each airport's offset."""
+
+    flight_id: UUID
+    flight_number: str
+    carrier: Carrier | None = None
+    origin: Place
+    destination: Place
+    departing_at: AwareDatetime
+    arriving_at: AwareDatetime
+
+
 class FlightItem(_Part):
-    """Seats on the flights of one offer; `price` is for all of them."""
+    """Seats on the flights of one offer; `price` is for all of them. `segments`, when
+    present, lets consumers show the itinerary without asking the flight service."""
 
     type: Literal["flight"] = "flight"
     offer_id: str
@@ -237,6 +263,7 @@ class FlightItem(_Part):
     cabin: Cabin
     seats: PositiveInt
     price: Money
+    segments: list[Segment] = []
 
 
 class PackageItem(_Part):
@@ -251,6 +278,22 @@ class PackageItem(_Part):
 
 
 BookingItem = Annotated[FlightItem | PackageItem, Field(discriminator="type")]
+
+
+class Passenger(_Part):
+    given_name: str
+    family_name: str
+    type: Literal["adult", "child", "infant"]
+
+
+class PriceBreakdown(_Part):
+    """How `amount` is made: base fares, plus fees, minus the discount."""
+
+    base: Money
+    fees: Money
+    discount: Money
+    total: Money
+
 
 _ITEMS = [
     {
@@ -296,6 +339,8 @@ class BookingCreated(Event):
     passenger_count: PositiveInt
     amount: Money
     payable_until: AwareDatetime
+    price: PriceBreakdown | None = None
+    passengers: list[Passenger] = []
 
 
 class BookingConfirmed(Event):
@@ -304,7 +349,13 @@ class BookingConfirmed(Event):
 
     type = "booking.confirmed"
     model_config = _example(
-        booking_id=_BOOKING, reference="K7MX4P", user_id=_USER, items=_ITEMS, amount=_MONEY
+        booking_id=_BOOKING,
+        reference="K7MX4P",
+        user_id=_USER,
+        items=_ITEMS,
+        amount=_MONEY,
+        payment_id=_PAYMENT,
+        passengers=[{"given_name": "Ada", "family_name": "Lovelace", "type": "adult"}],
     )
 
     booking_id: UUID
@@ -312,6 +363,8 @@ class BookingConfirmed(Event):
     user_id: UUID
     items: list[BookingItem] = Field(min_length=1)
     amount: Money
+    payment_id: UUID | None = Field(None, description="The payment that confirmed it.")
+    passengers: list[Passenger] = []
 
 
 class BookingCancelled(Event):
@@ -434,3 +487,34 @@ class PayoutSent(Event):
     payout_id: UUID
     vendor_id: UUID
     amount: Money
+
+
+# notification
+
+
+class NotificationCreated(Event):
+    """Notification, when an in-app notification was stored. Its replicas fan it out to
+    the owner's open streams (each replica has a queue of its own for it)."""
+
+    type = "notification.created"
+    model_config = _example(
+        id="4d7e1b9c-2a5f-4c8e-9b3d-6f1a8e2c7b50",
+        user_id=_USER,
+        kind="booking_confirmed",
+        category="transactional",
+        title="Booking K7QX2M is confirmed",
+        body="Have a good trip.",
+        link="/bookings/9d2b7c4a-1f3e-4a8b-b6d5-3c7e1a2f9b84",
+        data={"reference": "K7QX2M"},
+        created_at="2025-06-01T10:00:00Z",
+    )
+
+    id: UUID
+    user_id: UUID
+    kind: str
+    category: str
+    title: str
+    body: str
+    link: str | None = None
+    data: dict[str, Any] = {}
+    created_at: AwareDatetime
