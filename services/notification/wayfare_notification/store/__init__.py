@@ -1,1 +1,1 @@
-"""The notification service's storage: its models and queries."""
+"""The notification service's storage: its models and the queries on them."""

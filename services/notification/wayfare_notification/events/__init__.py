@@ -1,0 +1,1 @@
+"""Event handlers: keep the projections and turn events into messages."""
