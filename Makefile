@@ -7,7 +7,7 @@ SERVICES := auth flight booking payment notification admin
 PACKAGES := libs/common $(addprefix services/,$(SERVICES)) gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint format run $(addprefix run-,$(SERVICES)) run-gateway clean
+.PHONY: venv test lint format run admin seed $(addprefix run-,$(SERVICES)) run-gateway clean
 
 venv: $(STAMP)
 
@@ -16,7 +16,8 @@ $(STAMP): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --quiet \
-		-e "libs/common[test]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway ruff
+		-e "libs/common[test]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway ruff \
+		-e "services/payment[test]"
 	@touch $@
 
 test: venv
@@ -38,6 +39,15 @@ run: venv
 # One part alone: SQLite under .data/, and no broker needed (events wait in the outbox).
 $(addprefix run-,$(SERVICES)) run-gateway: run-%: venv
 	$(BIN)/python -m wayfare_$*
+
+# A verified admin account (created, or an existing account promoted).
+admin: venv
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD='...'" >&2; exit 2; }
+	$(BIN)/python -m wayfare_auth create-admin --email "$(EMAIL)" --password "$(PASSWORD)"
+
+# The demo inventory: flights for the coming weeks and some tour packages.
+seed: venv
+	$(BIN)/python -m wayfare_flight seed
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

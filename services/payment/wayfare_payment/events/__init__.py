@@ -1,0 +1,1 @@
+"""Handlers of the booking events payment reacts to."""
