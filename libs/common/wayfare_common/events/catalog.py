@@ -341,6 +341,7 @@ class BookingCreated(Event):
     payable_until: AwareDatetime
     price: PriceBreakdown | None = None
     passengers: list[Passenger] = []
+    coupon_code: str | None = None
 
 
 class BookingConfirmed(Event):

@@ -1,0 +1,96 @@
+"""Work the service does on its own, started and stopped with the app: expiring bookings
+left unpaid past their deadline (and its grace), completing bookings whose travel is
+over, and forgetting old idempotency keys. Safe with several replicas: due bookings are
+claimed with FOR UPDATE SKIP LOCKED and moved through the state machine."""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from wayfare_booking.settings import Settings
+from wayfare_booking.store import bookings as store
+from wayfare_booking.store import idempotency
+from wayfare_booking.usecases import lifecycle
+from wayfare_common.db import Database
+from wayfare_common.events.envelope import EventContext
+from wayfare_common.messaging.outbox import Outbox
+
+log = structlog.get_logger("wayfare.booking.background")
+BATCH = 100
+
+
+class Background:
+    def __init__(self, settings: Settings, database: Database, outbox: Outbox):
+        self.settings = settings
+        self.database = database
+        self.outbox = outbox
+        self.context = EventContext(producer=settings.service_name)
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(
+                self._forever(self.expire_once, self.settings.sweep_interval, "expiry"),
+                name="booking-expiry",
+            ),
+            asyncio.create_task(
+                self._forever(self.complete_once, self.settings.completion_interval, "completion"),
+                name="booking-completion",
+            ),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def expire_once(self, now: datetime | None = None) -> int:
+        """Expire pending bookings past payable_until + grace; returns how many."""
+        now = now or datetime.now(UTC)
+        before = now - timedelta(seconds=self.settings.payment_grace_seconds)
+        return await self._batches(store.due_to_expire, before, lifecycle.expire, now)
+
+    async def complete_once(self, now: datetime | None = None) -> int:
+        """Complete confirmed bookings whose travel ended (plus the delay); how many."""
+        now = now or datetime.now(UTC)
+        before = now - timedelta(hours=self.settings.completion_delay_hours)
+
+        async def complete(session, booking, emit, now):
+            lifecycle.complete(booking, emit, now)
+
+        done = await self._batches(store.due_to_complete, before, complete, now)
+        async with self.database.sessions() as session, session.begin():
+            retention = timedelta(hours=self.settings.idempotency_retention_hours)
+            await idempotency.purge_older_than(session, now - retention)
+        return done
+
+    async def _batches(self, due, before: datetime, act: Callable[..., Awaitable], now) -> int:
+        total = 0
+        while True:
+            async with self.database.sessions() as session, session.begin():
+                bookings = await due(session, before, BATCH)
+                for booking in bookings:
+                    await act(
+                        session,
+                        booking,
+                        lambda event, s=session: self.outbox.record(s, event, self.context),
+                        now,
+                    )
+            total += len(bookings)
+            if len(bookings) < BATCH:
+                return total
+
+    async def _forever(self, work: Callable[[], Awaitable[int]], interval: float, name: str):
+        while True:
+            try:
+                if done := await work():
+                    log.info(f"bookings_{name}", count=done)
+            except Exception:
+                log.exception(f"booking_{name}_failed")
+            await asyncio.sleep(interval)

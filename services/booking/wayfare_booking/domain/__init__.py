@@ -1,0 +1,2 @@
+"""Pure booking rules: states, references, passengers, pricing, coupons, refunds. Nothing
+here imports FastAPI, SQLAlchemy or aio-pika."""

@@ -1,0 +1,1 @@
+"""Events booking handles (handlers.py) and the payloads it sends (payloads.py)."""
