@@ -8,6 +8,8 @@ def test_prefixes_respect_segment_boundaries():
     assert match("GET", "/api/v1/users/me").upstream == "auth"
     assert match("GET", "/api/v1/usersx") is None
     assert match("GET", "/api/v1/admin").admin_only
+    assert match("POST", "/api/v1/coupons").admin_only
+    assert not match("GET", "/api/v1/bookings").admin_only
 
 
 def test_internal_and_dot_segments_are_never_routed():

@@ -23,7 +23,7 @@ PREFIXES: list[tuple[str, str]] = sorted(
     key=lambda entry: -len(entry[0]),
 )
 
-ADMIN_PREFIXES = ("/api/v1/admin",)
+ADMIN_PREFIXES = ("/api/v1/admin", "/api/v1/coupons")  # coupons are managed by staff
 
 
 class Limit(Enum):
