@@ -43,10 +43,11 @@ def bearer(issuer):
         ("/api/v1/coupons", "others"),
         ("/api/v1/payments", "others"),
         ("/api/v1/notifications", "others"),
+        ("/api/v1/admin/dashboard", "others"),
     ],
 )
 async def test_each_prefix_reaches_its_service(client, bearer, path, upstream):
-    response = await client.get(path, headers=bearer("customer"))
+    response = await client.get(path, headers=bearer("admin"))
     assert response.status_code == 200, response.text
     assert response.json()["upstream"] == upstream
     assert response.json()["path"] == path
@@ -186,6 +187,8 @@ async def test_missing_token_is_401_and_public_routes_need_none(client):
 async def test_admin_routes_need_the_admin_role(client, bearer):
     customer = await client.get("/api/v1/admin/dashboard", headers=bearer("customer"))
     assert customer.status_code == 403 and customer.json()["code"] == "forbidden"
+    coupons = await client.post("/api/v1/coupons", headers=bearer("customer"), json={})
+    assert coupons.status_code == 403
     admin = await client.get("/api/v1/admin/dashboard", headers=bearer("admin"))
     assert admin.status_code == 200 and admin.json()["path"] == "/api/v1/admin/dashboard"
 
