@@ -6,8 +6,10 @@ transaction instead of failing half-way when two transactions upgrade at once.
 """
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -29,6 +31,27 @@ NAMING_CONVENTION = {
 def new_metadata() -> MetaData:
     """Metadata for a service's models: `class Base(DeclarativeBase): metadata = new_metadata()`."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """An aware datetime stored in UTC. SQLite keeps only the digits it is given and hands
+    back naive values, so values are converted to UTC on the way in and marked UTC on the
+    way out (PostgreSQL's timestamptz does both by itself). Naive values are refused."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must carry an offset")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def is_sqlite(url: str) -> bool:

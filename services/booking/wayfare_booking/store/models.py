@@ -3,36 +3,14 @@
 Money is integer minor units beside a currency code; times are UTC."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from wayfare_common.db import new_metadata
-
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """An aware datetime kept in UTC. SQLite stores only the digits and gives naive values
-    back: they are converted to UTC on the way in and marked UTC on the way out
-    (PostgreSQL's timestamptz does both by itself)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: booking times must carry an offset")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from wayfare_common.db import UtcDateTime, new_metadata
 
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 Minor = sa.BigInteger

@@ -5,31 +5,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from wayfare_common.db import new_metadata
+from wayfare_common.db import UtcDateTime, new_metadata
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(sa.TypeDecorator):
-    """Aware UTC datetimes on every backend: SQLite keeps no offset, so values are stored
-    as UTC and come back with UTC attached."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime: use datetime.now(UTC)")
-            value = value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 # SQLite only auto-increments INTEGER PRIMARY KEY.
@@ -40,7 +22,7 @@ class Base(DeclarativeBase):
     """Base of the notification service's tables (the outbox and inbox come from wayfare_common)."""
 
     metadata = new_metadata()
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: sa.JSON}
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: sa.JSON}
 
 
 class Contact(Base):

@@ -8,28 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from wayfare_common.db import new_metadata
+from wayfare_common.db import UtcDateTime, new_metadata
 from wayfare_common.money import Money
-
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """An aware datetime stored in UTC: SQLite keeps only the digits it is given, so values
-    are converted to UTC going in and marked UTC coming out (timestamptz does both)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def now() -> datetime:
