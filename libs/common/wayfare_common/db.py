@@ -33,6 +33,10 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# A 64-bit key that auto-increments everywhere: SQLite does so only for INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 class UtcDateTime(sa.types.TypeDecorator):
     """An aware datetime stored in UTC. SQLite keeps only the digits it is given and hands
     back naive values, so values are converted to UTC on the way in and marked UTC on the

@@ -8,17 +8,15 @@ service's history stays reproducible.
 
 import sqlalchemy as sa
 
-from wayfare_common.db import new_metadata
+from wayfare_common.db import BigId, new_metadata
 
 messaging_metadata = new_metadata()
 
-# SQLite only auto-increments INTEGER PRIMARY KEY.
-_BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 outbox = sa.Table(
     "outbox",
     messaging_metadata,
-    sa.Column("seq", _BigId, primary_key=True, autoincrement=True),
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
     sa.Column("id", sa.Uuid, nullable=False, unique=True),
     sa.Column("routing_key", sa.String(200), nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),  # the envelope's JSON, as sent
@@ -48,7 +46,7 @@ def create_tables_v1(op) -> None:
     """Create the outbox and inbox as of version 1 (called from a service migration)."""
     op.create_table(
         "outbox",
-        sa.Column("seq", _BigId, primary_key=True, autoincrement=True),
+        sa.Column("seq", BigId, primary_key=True, autoincrement=True),
         sa.Column("id", sa.Uuid, nullable=False),
         sa.Column("routing_key", sa.String(200), nullable=False),
         sa.Column("body", sa.LargeBinary, nullable=False),

@@ -5,17 +5,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from wayfare_common.db import UtcDateTime, new_metadata
+from wayfare_common.db import BigId, UtcDateTime, new_metadata
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-
-
 # SQLite only auto-increments INTEGER PRIMARY KEY.
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
