@@ -7,13 +7,14 @@ import uuid
 import aio_pika
 import orjson
 import sqlalchemy as sa
-from conftest import add_flight, future_day, hold, local, offer_of, running, seats_left
 
 from wayfare_common.events.catalog import BookingCancelled, BookingConfirmed, BookingExpired
 from wayfare_common.events.envelope import EventContext
 from wayfare_common.messaging.tables import outbox
 from wayfare_common.testing.plugin import eventually, wait_for_handled
 from wayfare_flight.store.models import holds
+
+from flight_support import add_flight, future_day, hold, local, offer_of, running, seats_left
 
 DAY = future_day(4)
 USER = uuid.uuid4()

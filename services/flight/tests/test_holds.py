@@ -4,7 +4,7 @@ internal re-pricing route, and 100 concurrent holds for the last seat."""
 import asyncio
 import uuid
 
-from conftest import add_flight, future_day, hold, local, offer_of, seats_left, set_seats
+from flight_support import add_flight, future_day, hold, local, offer_of, seats_left, set_seats
 
 DAY = future_day(5)
 

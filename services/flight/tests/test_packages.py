@@ -5,11 +5,12 @@ import uuid
 
 import orjson
 import sqlalchemy as sa
-from conftest import admin, future_day, hold
 
 from wayfare_common.messaging.tables import outbox
 from wayfare_common.testing.plugin import eventually
 from wayfare_flight.store.models import packages
+
+from flight_support import admin, future_day, hold
 
 VENDOR = str(uuid.uuid4())
 

@@ -11,12 +11,13 @@ import uuid
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import future_day, local, offer_of
 
 from wayfare_common.db import Database
 from wayfare_common.migrations import upgrade
 from wayfare_flight.app import MIGRATIONS_DIR
 from wayfare_flight.store.models import flight_cabins, hold_lines
+
+from flight_support import future_day, local, offer_of
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 import orjson
 import sqlalchemy as sa
-from conftest import add_flight, admin, future_day, local
 
 from wayfare_common.messaging.tables import outbox
 from wayfare_flight.domain.aircraft import block_minutes
@@ -13,6 +12,8 @@ from wayfare_flight.domain.airports import busy_airports, lookup
 from wayfare_flight.domain.schedule import generate, plan_routes
 from wayfare_flight.store.models import flights
 from wayfare_flight.usecases.seed import seed
+
+from flight_support import add_flight, admin, future_day, local
 
 
 def test_generator_is_deterministic_and_local():

@@ -3,7 +3,7 @@ prices and the 422s, on PostgreSQL (asyncpg path) and SQLite (Core path)."""
 
 from datetime import datetime, timedelta
 
-from conftest import add_flight, future_day, local
+from flight_support import add_flight, future_day, local
 
 DAY = future_day(12)
 NEXT = DAY + timedelta(days=1)

@@ -10,6 +10,7 @@ from wayfare_flight.background import Background
 from wayfare_flight.events.handlers import handlers
 from wayfare_flight.settings import Settings
 from wayfare_flight.store.pg import create_pool
+from wayfare_flight.usecases.search import SearchCache
 from wayfare_flight.usecases.seed import seed_if_empty
 
 # Beside the package in the source tree (services/flight/migrations).
@@ -52,4 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.search_pool = None
+    app.state.search_cache = (
+        SearchCache(settings.search_cache_seconds, settings.search_cache_bytes)
+        if settings.search_cache_seconds > 0
+        else None
+    )
     return app

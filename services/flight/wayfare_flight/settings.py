@@ -30,3 +30,8 @@ class Settings(ServiceSettings):
 
     # Connections in the search's own asyncpg pool (PostgreSQL only).
     search_pool_size: int = Field(10, ge=1)
+    # Search result cache (usecases.search.SearchCache): a page is reused for this many
+    # seconds, so seat counts in search results may be that old (holds re-check them).
+    # 0 turns it off.
+    search_cache_seconds: float = Field(2.0, ge=0, le=60)
+    search_cache_bytes: int = Field(32_000_000, ge=0)

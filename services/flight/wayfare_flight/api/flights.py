@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from wayfare_common.api import EventContextDep, OutboxDep, SessionDep
 from wayfare_common.money import Money
@@ -17,6 +17,12 @@ from wayfare_flight.store import flights as store
 from wayfare_flight.usecases import flights as usecases
 
 router = APIRouter(tags=["flights"])
+
+
+def _forget_searches(request: Request) -> None:
+    """This replica's cached search pages predate the change (others' expire in seconds)."""
+    if request.app.state.search_cache is not None:
+        request.app.state.search_cache.clear()
 
 
 async def flight_json(session, flight_id: uuid.UUID) -> dict:
@@ -94,9 +100,12 @@ async def get_seatmap(flight_id: uuid.UUID, session: SessionDep) -> dict:
 
 
 @router.post("/api/v1/flights", status_code=201, summary="Staff: add a flight")
-async def create_flight(body: FlightIn, _admin: AdminDep, session: SessionDep) -> dict:
+async def create_flight(
+    body: FlightIn, _admin: AdminDep, session: SessionDep, request: Request
+) -> dict:
     flight_id = await usecases.create_flight(session, body)
     await session.commit()
+    _forget_searches(request)
     return await flight_json(session, flight_id)
 
 
@@ -111,9 +120,11 @@ async def change_flight(
     session: SessionDep,
     outbox: OutboxDep,
     context: EventContextDep,
+    request: Request,
 ) -> dict:
     await usecases.change_flight(
         session, flight_id, body, emit=lambda event: outbox.record(session, event, context)
     )
     await session.commit()
+    _forget_searches(request)
     return await flight_json(session, flight_id)

@@ -1,6 +1,7 @@
-"""`GET /api/v1/flights/search`: public, the hot path (DESIGN §8). The query runs on plain
-asyncpg on PostgreSQL, offers are priced with integer arithmetic, and the page is
-serialised by orjson straight from dicts."""
+"""`GET /api/v1/flights/search`: public, the hot path (DESIGN §8). A repeat of a recent
+search is answered from the replica's SearchCache; otherwise one read of the precomputed
+itineraries (plain asyncpg on PostgreSQL, prepared), integer pricing, and the page rendered
+straight to JSON bytes (usecases.search)."""
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
@@ -118,5 +119,6 @@ async def search_flights(
         searching.Search(query, party, sort, price_cap, limit, cursor),
         pool=request.app.state.search_pool,
         engine=request.app.state.database.engine,
+        cache=request.app.state.search_cache,
     )
     return Response(body, media_type="application/json")

@@ -55,3 +55,19 @@ class OfferKey:
             raise InvalidOffer("not an offer id")
         ids = tuple(uuid.UUID(bytes=body[i : i + 16]) for i in range(0, len(body), 16))
         return cls(ids, CABINS[raw[1]], _FAMILIES[raw[2]])
+
+
+# Three header bytes are exactly one base64 quantum (four characters, no padding), so an id
+# is the header's four characters followed by the flight ids' own encoding.
+_HEADERS = {
+    (cabin, fare): base64.urlsafe_b64encode(bytes([_VERSION, c, f])).decode()
+    for c, cabin in enumerate(CABINS)
+    for f, fare in enumerate(_FAMILIES)
+}
+
+
+def offer_ids(flight_ids: tuple, cabin: str) -> tuple[str, ...]:
+    """OfferKey(flight_ids, cabin, fare).encode() for every fare family, in
+    FARE_FAMILIES order, encoding the flight ids once (the search's hot path)."""
+    body = base64.urlsafe_b64encode(b"".join(f.bytes for f in flight_ids)).rstrip(b"=").decode()
+    return tuple(_HEADERS[(cabin, fare)] + body for fare in _FAMILIES)

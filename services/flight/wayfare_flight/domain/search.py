@@ -11,7 +11,11 @@ fares.py. Orders are total and stable, so keyset pages never repeat or skip an o
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
+import orjson
+
+from wayfare_common.pagination import encode_cursor
 from wayfare_flight.domain.airports import directory, zone
 from wayfare_flight.domain.carriers import BY_CODE
 from wayfare_flight.domain.fares import (
@@ -22,7 +26,7 @@ from wayfare_flight.domain.fares import (
     FareFamily,
     Party,
 )
-from wayfare_flight.domain.offers import OfferKey
+from wayfare_flight.domain.offers import OfferKey, offer_ids
 
 SORTS = ("price", "departure", "duration")
 
@@ -150,3 +154,151 @@ def offer_json(offer: Offer, party: Party) -> dict:
         "duration_minutes": offer.duration,
         "seats_available": offer.seats_available,
     }
+
+
+# The search's fast path: rows (store.itineraries, same shape as store.search) straight to
+# the page's JSON bytes. It gives byte for byte what build_offers, the sort, the keyset
+# page and orjson.dumps of offer_json give (tests/test_search_precomputed.py compares
+# them), with
+# less work per row: every part of an offer that depends only on its flights (segments,
+# offer ids) is rendered once per flight and kept, since a flight shows up in many
+# searches; prices are integer sums; only the page's offers are rendered at all.
+
+_CURRENCY_JSON = orjson.dumps(CURRENCY)
+_FAMILIES = tuple(FARE_FAMILIES.values())
+_FARE_JSON = tuple(orjson.dumps({"family": f.name, **f.conditions()}) for f in _FAMILIES)
+_STATIC_CACHE = 65_536  # entries of each memo below: some tens of megabytes at most
+
+
+@lru_cache(maxsize=1024)
+def _airport_bytes(code: str) -> tuple[bytes, str]:
+    airport = airport_json(code)
+    return orjson.dumps(airport), airport["time_zone"]
+
+
+@lru_cache(maxsize=1024)
+def _carrier_bytes(code: str) -> bytes:
+    return orjson.dumps(carrier_json(code))
+
+
+@lru_cache(maxsize=_STATIC_CACHE)
+def segment_bytes(
+    flight_id, carrier: str, number: str, origin: str, destination: str, departs: int, arrives: int
+) -> bytes:
+    """orjson.dumps(segment_json(leg)), once per flight: a flight shows up in many
+    searches. Every input is in the key, so an entry is never stale (a flight moved by
+    staff has new times, hence a new key)."""
+    origin_json, origin_zone = _airport_bytes(origin)
+    destination_json, destination_zone = _airport_bytes(destination)
+    return (
+        b'{"flight_id":"%s","flight_number":%s,"carrier":%s,"origin":%s,"destination":%s,'
+        b'"departing_at":"%s","arriving_at":"%s","duration_minutes":%d}'
+        % (
+            str(flight_id).encode(),
+            orjson.dumps(number),
+            _carrier_bytes(carrier),
+            origin_json,
+            destination_json,
+            local_time(departs, origin_zone).encode(),
+            local_time(arrives, destination_zone).encode(),
+            arrives - departs,
+        )
+    )
+
+
+@lru_cache(maxsize=_STATIC_CACHE)
+def itinerary_offer_ids(cabin: str, first, second) -> tuple[str, ...]:
+    """The offer id of each fare family (_FAMILIES order) for these flights."""
+    return offer_ids((first,) if second is None else (first, second), cabin)
+
+
+@lru_cache(maxsize=4096)
+def _money_bytes(cents: int) -> bytes:
+    return b'{"amount":"%d.%02d","currency":%s}' % (cents // 100, cents % 100, _CURRENCY_JSON)
+
+
+def page_json(
+    rows,
+    cabin: str,
+    party: Party,
+    sort: str,
+    max_price: int | None,
+    after: tuple | None,
+    size: int,
+) -> bytes:
+    """The page of offers after the keyset `after` (a sort key, or None for the first
+    page), `size` at most, with the next cursor, as JSON bytes."""
+    adults, children, infants = party.adults, party.children, party.infants
+    candidates = []
+    for n, row in enumerate(rows):
+        second = row[10]
+        departs = row[5]
+        saver, flex = row[8], row[9]
+        child_saver = (saver * CHILD_PERCENT + 50) // 100
+        child_flex = (flex * CHILD_PERCENT + 50) // 100
+        infant_saver = (saver * INFANT_PERCENT + 50) // 100
+        infant_flex = (flex * INFANT_PERCENT + 50) // 100
+        if second is None:
+            arrives = row[6]
+            seats = row[7]
+        else:
+            arrives = row[16]
+            seats = min(row[7], row[17])
+            saver2, flex2 = row[18], row[19]
+            saver += saver2
+            flex += flex2
+            child_saver += (saver2 * CHILD_PERCENT + 50) // 100
+            child_flex += (flex2 * CHILD_PERCENT + 50) // 100
+            infant_saver += (saver2 * INFANT_PERCENT + 50) // 100
+            infant_flex += (flex2 * INFANT_PERCENT + 50) // 100
+        duration = arrives - departs
+        ids = itinerary_offer_ids(cabin, row[0], second)
+        for family, adult, child, infant in (
+            (0, saver, child_saver, infant_saver),
+            (1, flex, child_flex, infant_flex),
+        ):
+            total = adult * adults + child * children + infant * infants
+            if max_price is not None and total > max_price:
+                continue
+            offer_id = ids[family]
+            if sort == "departure":
+                key = (departs, total, duration, offer_id)
+            elif sort == "duration":
+                key = (duration, total, departs, offer_id)
+            else:
+                key = (total, departs, duration, offer_id)
+            if after is not None and not key > after:
+                continue
+            candidates.append((key, n, family, row, adult, child, infant, total, seats, duration))
+    candidates.sort()
+    page = candidates[:size]
+    next_cursor = (
+        orjson.dumps(encode_cursor([sort, *page[-1][0]])) if len(candidates) > size else b"null"
+    )
+    cabin_json = orjson.dumps(cabin)
+    offers = []
+    for key, _, family, row, adult, child, infant, total, seats, duration in page:
+        segments = segment_bytes(*row[0:7])
+        if row[10] is not None:
+            segments += b"," + segment_bytes(*row[10:17])
+        per_passenger = b'{"adult":' + _money_bytes(adult)
+        if children:
+            per_passenger += b',"child":' + _money_bytes(child)
+        if infants:
+            per_passenger += b',"infant":' + _money_bytes(infant)
+        offers.append(
+            b'{"id":"%s","cabin":%s,"stops":%d,"segments":[%s],"price":%s,'
+            b'"price_per_passenger":%s},"fare":%s,"duration_minutes":%d,"seats_available":%d}'
+            % (
+                key[3].encode(),
+                cabin_json,
+                0 if row[10] is None else 1,
+                segments,
+                _money_bytes(total),
+                per_passenger,
+                _FARE_JSON[family],
+                duration,
+                seats,
+            )
+        )
+    return b'{"data":[%s],"next_cursor":%s}' % (b",".join(offers), next_cursor)

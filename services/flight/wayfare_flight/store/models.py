@@ -5,8 +5,7 @@ is not there."""
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
-from wayfare_common.db import new_metadata
-from wayfare_flight.store.types import BigId, UtcDateTime
+from wayfare_common.db import BigId, UtcDateTime, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -61,6 +60,10 @@ flights = sa.Table(
     sa.Index("ix_flights_origin_date", "origin", "departure_date", "departure_minute"),
     # Second legs of connections: from the stop to the destination within a time window.
     sa.Index("ix_flights_route_departure", "origin", "destination", "departure_minute"),
+    # Building itineraries (store.itineraries): the second legs from an airport in a time
+    # window, and the first legs landing at an airport in a time window.
+    sa.Index("ix_flights_origin_departure", "origin", "departure_minute"),
+    sa.Index("ix_flights_destination_arrival", "destination", "arrival_minute"),
 )
 
 flight_cabins = sa.Table(
@@ -81,6 +84,36 @@ flight_cabins = sa.Table(
     sa.CheckConstraint(
         "seats_available >= 0 AND seats_available <= seats_total", name="seats_in_range"
     ),
+)
+
+# The search's precomputed answer (store.itineraries): every direct flight and every valid
+# one-stop connection (domain.connections), keyed by where and when the trip starts and
+# where it ends. Derived from `flights` alone: the seeder builds it in bulk, a staff change
+# rebuilds the rows of the flight it changes in the same transaction. Seats and fares are
+# not copied here: a search reads them live from flight_cabins by primary key. No foreign
+# keys and no primary key (a direct has no second leg): it is an index, kept as a table.
+itineraries = sa.Table(
+    "itineraries",
+    metadata,
+    sa.Column("origin", sa.String(3), nullable=False),
+    # The first leg's local date at the origin, as flights.departure_date.
+    sa.Column("departure_date", sa.Date, nullable=False),
+    sa.Column("destination", sa.String(3), nullable=False),
+    sa.Column("departure_minute", sa.Integer, nullable=False),  # first leg leaves
+    sa.Column("arrival_minute", sa.Integer, nullable=False),  # last leg lands
+    sa.Column("leg1_id", sa.Uuid, nullable=False),
+    sa.Column("leg1_carrier", sa.String(2), nullable=False),
+    sa.Column("leg1_number", sa.String(8), nullable=False),
+    sa.Column("leg1_arrival_minute", sa.Integer, nullable=False),
+    # The connection airport and the second leg; all NULL for a direct flight.
+    sa.Column("stop", sa.String(3)),
+    sa.Column("leg2_id", sa.Uuid),
+    sa.Column("leg2_carrier", sa.String(2)),
+    sa.Column("leg2_number", sa.String(8)),
+    sa.Column("leg2_departure_minute", sa.Integer),
+    # A search reads one (origin, date, destination) range; a staff change finds a
+    # flight's rows by (origin, date) and leg id.
+    sa.Index("ix_itineraries_search", "origin", "departure_date", "destination"),
 )
 
 holds = sa.Table(

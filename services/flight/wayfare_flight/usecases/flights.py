@@ -14,6 +14,7 @@ from wayfare_flight.domain.carriers import BY_CODE
 from wayfare_flight.domain.fares import CURRENCY, flex_fare, saver_fare
 from wayfare_flight.domain.schedule import epoch_minute
 from wayfare_flight.store import flights as store
+from wayfare_flight.store import itineraries
 from wayfare_flight.store.seeding import ensure_reference_data
 
 
@@ -49,6 +50,7 @@ async def create_flight(session: AsyncSession, body) -> uuid.UUID:
         raise invalid([("body.arriving_at", "a flight arrives after it departs")])
     if departing <= datetime.now(UTC):
         raise invalid([("body.departing_at", "a new flight departs in the future")])
+    await itineraries.lock_for_change(session)  # before any write: no lock waits in between
     await ensure_reference_data(session, [origin, destination], [carrier])
     flight_id = uuid.uuid4()
     await store.insert_flight(
@@ -85,12 +87,15 @@ async def create_flight(session: AsyncSession, body) -> uuid.UUID:
             for layout in aircraft.cabins
         ],
     )
+    await itineraries.add_flight(session, flight_id)  # search finds it once committed
     return flight_id
 
 
 async def change_flight(session: AsyncSession, flight_id: uuid.UUID, change, emit) -> None:
     """Move and/or cancel a flight. A new time emits flight.schedule_changed, in the
-    same transaction. Moving only the departure keeps the block time."""
+    same transaction, and so is the rebuild of the flight's itineraries (search). Moving
+    only the departure keeps the block time."""
+    await itineraries.lock_for_change(session)
     flight = await store.lock_flight(session, flight_id)
     if flight is None:
         raise NotFound("There is no such flight.", code="flight_not_found")
@@ -125,4 +130,6 @@ async def change_flight(session: AsyncSession, flight_id: uuid.UUID, change, emi
                 )
             )
     if values:
+        await itineraries.remove_flight(session, flight)
         await store.update_flight(session, flight_id, values)
+        await itineraries.add_flight(session, flight_id)

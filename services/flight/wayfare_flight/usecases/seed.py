@@ -12,7 +12,7 @@ from wayfare_flight.domain.carriers import CARRIERS
 from wayfare_flight.domain.packages import demo_packages
 from wayfare_flight.domain.schedule import generate, plan_routes
 from wayfare_flight.store import flights as flight_store
-from wayfare_flight.store import seeding
+from wayfare_flight.store import itineraries, seeding
 
 log = structlog.get_logger("wayfare.flight.seed")
 
@@ -36,12 +36,21 @@ async def seed(
     async with database.sessions() as session, session.begin():
         await seeding.ensure_reference_data(session, served, CARRIERS)
     flights = await seeding.load_flights(database, generate(routes, start, days, seed))
+    # Search's itineraries for the new days, and for the two days before them: a first
+    # leg of the day before (or, across time zones, two days before) may now connect.
+    built = time.perf_counter()
+    itinerary_rows = await itineraries.rebuild_range(
+        database, start - timedelta(days=2), start + timedelta(days=days - 1)
+    )
+    itinerary_seconds = time.perf_counter() - built
     created = await seeding.load_packages(database, demo_packages(start)) if packages else 0
     report = {
         "airports": len(served),
         "routes": len(routes),
         "days": days,
         "flights": flights,
+        "itineraries": itinerary_rows,
+        "itineraries_seconds": round(itinerary_seconds, 1),
         "packages_created": created,
         "seconds": round(time.perf_counter() - began, 1),
     }
