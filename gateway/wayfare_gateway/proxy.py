@@ -16,6 +16,7 @@ import aiohttp
 import structlog
 from asgi_correlation_id import correlation_id
 from prometheus_client import Counter, Histogram
+from yarl import URL
 
 from wayfare_common.problems import problem_response
 from wayfare_common.security.tokens import InvalidToken, TokenServiceUnavailable
@@ -131,6 +132,7 @@ class Proxy:
         url = self.upstreams[route.upstream] + scope["raw_path"].decode("latin-1")
         if query:
             url += "?" + query
+        url = URL(url, encoded=True)  # already encoded by the client: no re-parsing
         forwarded = _forward_headers(headers, scope, token if token_in_query else None)
         streaming = b"text/event-stream" in (_header(headers, b"accept", b"") or b"")
         body = None

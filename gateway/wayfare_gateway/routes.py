@@ -2,6 +2,7 @@
 a path, which routes anyone may call, which need an admin, and which rate limit applies.
 No framework imports: the proxy asks, this module answers."""
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -71,6 +72,7 @@ class Route:
     max_body: str  # "upload" or "default"
 
 
+@functools.lru_cache(maxsize=8192)  # paths repeat (ids aside): matching is regex work
 def match(method: str, path: str) -> Route | None:
     """The route for a request, or None when the gateway serves no such path (including
     every `/internal/` path, which only services call, directly)."""
