@@ -1,5 +1,6 @@
 """FastAPI dependencies for route handlers: a database session and the event context of
-the request (its request id becomes the correlation id of the events it causes)."""
+the request (its request id becomes the correlation id of the events it causes). All are
+`async def`: FastAPI runs a plain `def` dependency in its thread pool on every request."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -17,11 +18,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_outbox(request: Request) -> Outbox:
+async def get_outbox(request: Request) -> Outbox:
     return request.app.state.messaging.outbox
 
 
-def get_event_context(request: Request) -> EventContext:
+async def get_event_context(request: Request) -> EventContext:
     principal = getattr(request.state, "principal", None)
     actor = Actor(user_id=principal.user_id, role=principal.role) if principal else SYSTEM
     request_id = correlation_id.get()

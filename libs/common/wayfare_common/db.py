@@ -6,7 +6,7 @@ transaction instead of failing half-way when two transactions upgrade at once.
 """
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,6 +44,12 @@ class UtcDateTime(sa.types.TypeDecorator):
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def coerce_compared_value(self, op, value):
+        # `column - timedelta(...)`: the other side is an interval, not a datetime.
+        if isinstance(value, timedelta):
+            return sa.Interval()
+        return self
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
