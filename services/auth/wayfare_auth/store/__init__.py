@@ -1,1 +1,1 @@
-"""The auth service's storage: its models and queries."""
+"""The auth service's storage: its models and the small queries the rest calls."""
