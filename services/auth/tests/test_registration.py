@@ -119,3 +119,17 @@ async def test_stored_hash_is_argon2id(client, service):
             sa.select(User.password_hash).where(User.email == user["email"])
         )
     assert stored.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    "field", [("role", "admin"), ("is_active", True), ("email_verified", True)]
+)
+async def test_registration_refuses_privileged_fields_and_creates_nothing(client, field):
+    email = new_email("privileged")
+    body = {"email": email, "password": PASSWORD, "full_name": "Eve Sneaky", field[0]: field[1]}
+    refused = await client.post("/api/v1/auth/register", json=body)
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == [f"body.{field[0]}"]
+    # Nothing was stored: the same address can still register, as a plain customer.
+    del body[field[0]]
+    assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201

@@ -30,7 +30,8 @@ def _examples(*examples: dict) -> ConfigDict:
 
 
 class RegisterIn(BaseModel):
-    model_config = _examples(
+    # Refuse, rather than ignore, fields a registrant may not set (role, is_active ...).
+    model_config = ConfigDict(extra="forbid") | _examples(
         {
             "email": "ada@example.com",
             "password": "Analytical-Engine-1843",
