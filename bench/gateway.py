@@ -252,6 +252,14 @@ def main() -> None:
             args,
             token,
         )
+    if args.only_trivial:
+        return
+    # Flight search as deployed (2 s result cache), and with every search computed.
+    for label, cache in (("search, result cache on", 2.0), ("search, result cache off", 0.0)):
+        with flight_service(cache) as flight_port:
+            path = busy_route(flight_port)
+            flight_env = {**gateway_env, "GATEWAY_FLIGHT_URL": f"http://127.0.0.1:{flight_port}"}
+            scenario(label, flight_port, path, flight_env, args, token)
 
 
 if __name__ == "__main__":
