@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from suite_support import PASSWORD, bearer, expect, new_email, run_command, running_suite
 
-from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
+from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON, eventually
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,24 @@ async def staff(suite):
             "staff login",
         )
         me = expect(await http.get("/api/v1/users/me", headers=bearer(tokens)), 200, "staff")
-    assert me["role"] == "admin", f"[staff profile] {me}"
+        assert me["role"] == "admin", f"[staff profile] {me}"
+
+        # create-admin ran in its own process: auth's relay publishes its registration on
+        # its next poll. Hand the account out only once the admin service has it, so that
+        # no journey's "before" snapshot is taken ahead of it.
+        async def admin_service_knows_it() -> bool:
+            listed = await http.get(
+                "/api/v1/admin/users", params={"limit": 100}, headers=bearer(tokens)
+            )
+            return listed.status_code == 200 and any(
+                user["id"] == me["id"] for user in listed.json()["data"]
+            )
+
+        await eventually(
+            admin_service_knows_it,
+            timeout=20,
+            message="[staff] the admin service never saw the staff account",
+        )
     return me, tokens
 
 
