@@ -9,7 +9,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wayfare_common.testing.tokens import TokenIssuer
 
 from booking_support import (
     POSTGRES_REASON,
@@ -18,14 +17,6 @@ from booking_support import (
     running_flight,
     session_namespace,
 )
-
-
-@pytest.fixture(scope="session")
-async def issuer():
-    issuer = TokenIssuer()
-    async with issuer.serve() as jwks:
-        issuer.jwks_url = jwks.url
-        yield issuer
 
 
 @pytest.fixture(scope="session")

@@ -115,6 +115,31 @@ async def database_url(postgres_server_url, tmp_path: Path):
     await drop_postgres_database(url)
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+async def any_database_url(request, postgres_server_url, tmp_path: Path):
+    """The test runs twice: on a fresh PostgreSQL database, then on a SQLite file."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_REASON)
+    url = await create_postgres_database(postgres_server_url)
+    yield url
+    await drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+async def issuer():
+    """A stand-in for auth's signing side, its JWKS served over real HTTP at
+    `issuer.jwks_url` (point a service's `jwks_url` setting there)."""
+    from wayfare_common.testing.tokens import TokenIssuer
+
+    token_issuer = TokenIssuer()
+    async with token_issuer.serve() as jwks:
+        token_issuer.jwks_url = jwks.url
+        yield token_issuer
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"

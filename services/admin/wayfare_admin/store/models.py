@@ -10,8 +10,7 @@ and packages, for the dashboard's top routes and packages.
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
-from wayfare_common.db import UtcDateTime
-from wayfare_common.db import new_metadata
+from wayfare_common.db import UtcDateTime, new_metadata
 
 
 class Base(DeclarativeBase):
