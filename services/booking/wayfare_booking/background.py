@@ -3,8 +3,6 @@ left unpaid past their deadline (and its grace), completing bookings whose trave
 over, and forgetting old idempotency keys. Safe with several replicas: due bookings are
 claimed with FOR UPDATE SKIP LOCKED and moved through the state machine."""
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +15,7 @@ from wayfare_booking.usecases import lifecycle
 from wayfare_common.db import Database
 from wayfare_common.events.envelope import EventContext
 from wayfare_common.messaging.outbox import Outbox
+from wayfare_common.tasks import BackgroundTasks
 
 log = structlog.get_logger("wayfare.booking.background")
 BATCH = 100
@@ -28,27 +27,24 @@ class Background:
         self.database = database
         self.outbox = outbox
         self.context = EventContext(producer=settings.service_name)
-        self._tasks: list[asyncio.Task] = []
+        self.tasks = BackgroundTasks()
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(
-                self._forever(self.expire_once, self.settings.sweep_interval, "expiry"),
-                name="booking-expiry",
-            ),
-            asyncio.create_task(
-                self._forever(self.complete_once, self.settings.completion_interval, "completion"),
-                name="booking-completion",
-            ),
-        ]
+        self.tasks.every(self.settings.sweep_interval, self._expire, name="booking-expiry")
+        self.tasks.every(
+            self.settings.completion_interval, self._complete, name="booking-completion"
+        )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.tasks.stop()
+
+    async def _expire(self) -> None:
+        if done := await self.expire_once():
+            log.info("bookings_expired", count=done)
+
+    async def _complete(self) -> None:
+        if done := await self.complete_once():
+            log.info("bookings_completed", count=done)
 
     async def expire_once(self, now: datetime | None = None) -> int:
         """Expire pending bookings past payable_until + grace; returns how many."""
@@ -85,12 +81,3 @@ class Background:
             total += len(bookings)
             if len(bookings) < BATCH:
                 return total
-
-    async def _forever(self, work: Callable[[], Awaitable[int]], interval: float, name: str):
-        while True:
-            try:
-                if done := await work():
-                    log.info(f"bookings_{name}", count=done)
-            except Exception:
-                log.exception(f"booking_{name}_failed")
-            await asyncio.sleep(interval)

@@ -4,13 +4,13 @@ expired holds with SKIP LOCKED and conditional updates, and an import job is cla
 one conditional update before it runs."""
 
 import asyncio
-import contextlib
 
 import structlog
 
 from wayfare_common.db import Database
 from wayfare_common.events.envelope import EventContext
 from wayfare_common.messaging.outbox import Outbox
+from wayfare_common.tasks import BackgroundTasks
 from wayfare_flight.settings import Settings
 from wayfare_flight.usecases import holds, package_imports
 
@@ -24,21 +24,19 @@ class Background:
         self.database = database
         self.outbox = outbox
         self._imports_wake = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self.tasks = BackgroundTasks()
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._sweep_forever(), name="hold-sweeper"),
-            asyncio.create_task(self._import_forever(), name="package-imports"),
-        ]
+        self.tasks.every(self.settings.hold_sweep_interval, self._sweep, name="hold-sweeper")
+        self.tasks.every(
+            self.settings.import_poll_interval,
+            self._run_imports,
+            name="package-imports",
+            wake=self._imports_wake,
+        )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.tasks.stop()
 
     def wake_imports(self) -> None:
         self._imports_wake.set()
@@ -58,25 +56,12 @@ class Background:
             if expired < SWEEP_BATCH:
                 return total
 
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                if expired := await self.sweep_once():
-                    log.info("holds_expired", count=expired)
-            except Exception:
-                log.exception("hold_sweep_failed")
-            await asyncio.sleep(self.settings.hold_sweep_interval)
+    async def _sweep(self) -> None:
+        if expired := await self.sweep_once():
+            log.info("holds_expired", count=expired)
 
-    async def _import_forever(self) -> None:
-        while True:
-            self._imports_wake.clear()
-            try:
-                for job_id in await package_imports.runnable_jobs(self.database):
-                    await package_imports.run(
-                        self.database, self.outbox, job_id, self.settings.service_name
-                    )
-            except Exception:
-                log.exception("package_import_failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.import_poll_interval):
-                    await self._imports_wake.wait()
+    async def _run_imports(self) -> None:
+        for job_id in await package_imports.runnable_jobs(self.database):
+            await package_imports.run(
+                self.database, self.outbox, job_id, self.settings.service_name
+            )

@@ -3,14 +3,12 @@ run and the reconciler of charge attempts left without an answer. Both are safe 
 several replicas: a payout run holds the payout lease (store/ledger.py), and an attempt is
 settled under its payment's row lock with the provider's idempotency key."""
 
-import asyncio
-import contextlib
-
 import structlog
 
 from wayfare_common.db import Database
 from wayfare_common.events.envelope import EventContext
 from wayfare_common.messaging.outbox import Outbox
+from wayfare_common.tasks import BackgroundTasks
 from wayfare_payment.domain.errors import PayoutRunInProgress
 from wayfare_payment.providers.registry import Providers
 from wayfare_payment.settings import Settings
@@ -28,20 +26,19 @@ class Background:
         self.outbox = outbox
         self.providers = providers
         self.context = EventContext(producer=settings.service_name)
-        self._tasks: list[asyncio.Task] = []
+        self.tasks = BackgroundTasks()
 
     def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._reconcile_forever(), name="reconciler"))
+        self.tasks.every(
+            self.settings.reconcile_interval, self._reconcile, name="reconciler", wait_first=True
+        )
         if self.settings.payout_interval > 0:
-            self._tasks.append(asyncio.create_task(self._payouts_forever(), name="payouts"))
+            self.tasks.every(
+                self.settings.payout_interval, self.run_payouts, name="payouts", wait_first=True
+            )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.tasks.stop()
 
     async def run_payouts(self) -> payouts.RunResult | None:
         try:
@@ -63,24 +60,11 @@ class Background:
             )
         return result
 
-    async def _payouts_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.payout_interval)
-            try:
-                await self.run_payouts()
-            except Exception:
-                log.exception("payout_run_failed")
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.reconcile_interval)
-            try:
-                await charges.reconcile_stale(
-                    self.database,
-                    self.providers,
-                    self.outbox,
-                    self.context,
-                    self.settings.stale_attempt_after,
-                )
-            except Exception:
-                log.exception("reconcile_failed")
+    async def _reconcile(self) -> None:
+        await charges.reconcile_stale(
+            self.database,
+            self.providers,
+            self.outbox,
+            self.context,
+            self.settings.stale_attempt_after,
+        )
