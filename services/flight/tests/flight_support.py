@@ -1,15 +1,10 @@
 """Helpers for the flight service's tests: settings, a running app, and shortcuts to add
 flights, hold seats and read counts (imported by the tests; fixtures are in conftest)."""
 
-import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
-import httpx
-from asgi_lifespan import LifespanManager
-
-from wayfare_common.migrations import upgrade
+from wayfare_common.testing.apps import app_client
 from wayfare_common.testing.tokens import TokenIssuer
 from wayfare_flight.app import MIGRATIONS_DIR, create_app
 from wayfare_flight.domain.airports import lookup
@@ -31,17 +26,9 @@ def make_settings(database_url: str, issuer: TokenIssuer, **overrides) -> Settin
     return Settings(**{**values, **overrides})
 
 
-@contextlib.asynccontextmanager
-async def running(database_url: str, issuer: TokenIssuer, **overrides):
-    await asyncio.to_thread(upgrade, MIGRATIONS_DIR, database_url)
-    app = create_app(make_settings(database_url, issuer, **overrides))
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://flight", timeout=30
-        ) as client:
-            client.app = app
-            yield client
+def running(database_url: str, issuer: TokenIssuer, **overrides):
+    """The service in this process, over ASGI (no sockets)."""
+    return app_client(create_app, make_settings(database_url, issuer, **overrides), MIGRATIONS_DIR)
 
 
 def admin(issuer: TokenIssuer) -> dict:

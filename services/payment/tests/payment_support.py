@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import sqlalchemy as sa
 import uvicorn
-from asgi_lifespan import LifespanManager
 
 from wayfare_common.events.catalog import BookingCancelled, BookingCompleted, BookingCreated
 from wayfare_common.events.envelope import Actor, Envelope, Event, EventContext, parse_envelope
 from wayfare_common.messaging.tables import outbox
 from wayfare_common.migrations import upgrade
 from wayfare_common.money import Money
+from wayfare_common.testing.apps import app_client
 from wayfare_common.testing.tokens import TokenIssuer
 from wayfare_payment.app import MIGRATIONS_DIR, create_app
 from wayfare_payment.settings import Settings
@@ -40,18 +40,9 @@ def make_settings(database_url: str, issuer: TokenIssuer, **overrides) -> Settin
     return Settings(**{**values, **overrides})
 
 
-@contextlib.asynccontextmanager
-async def running(database_url: str, issuer: TokenIssuer, **overrides):
+def running(database_url: str, issuer: TokenIssuer, **overrides):
     """The service in this process, over ASGI (no sockets)."""
-    await asyncio.to_thread(upgrade, MIGRATIONS_DIR, database_url)
-    app = create_app(make_settings(database_url, issuer, **overrides))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://payment", timeout=30
-        ) as client:
-            client.app = app
-            yield client
+    return app_client(create_app, make_settings(database_url, issuer, **overrides), MIGRATIONS_DIR)
 
 
 @contextlib.asynccontextmanager
