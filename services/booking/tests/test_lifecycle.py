@@ -3,11 +3,13 @@
 payment deadline, and completion after travel. Every transition, and what an illegal
 one does (nothing, or a refund when money arrived)."""
 
+import argparse
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from wayfare_booking.__main__ import complete_travelled
 from wayfare_booking.store.models import Booking, CouponRedemption, PaymentRecord
 from wayfare_common.events.catalog import (
     HoldExpired,
@@ -289,6 +291,26 @@ async def test_travelled_bookings_complete_with_the_package_vendor(booking):
     )
     assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
     assert await booking.status(trip["id"]) == "completed"
+
+
+async def test_complete_travelled_command_can_run_ahead_only_outside_production(booking):
+    """`python -m wayfare_booking complete-travelled --travel-ended-before ...`: what the
+    e2e package journey uses to reach the vendor payout without waiting for the trip."""
+    trip = await new_booking(booking, items=[package_item(booking.flight.package)])
+    await booking.deliver(envelope(paid(trip)))
+    settings = booking.app.state.settings
+    ahead = argparse.Namespace(travel_ended_before=datetime.now(UTC) + timedelta(days=400))
+
+    production = settings.model_copy(update={"environment": "production"})
+    assert await complete_travelled(production, ahead) == 2
+    assert await booking.status(trip["id"]) == "confirmed"
+
+    assert await complete_travelled(settings, argparse.Namespace(travel_ended_before=None)) == 0
+    assert await booking.status(trip["id"]) == "confirmed"  # the trip has not ended
+    assert await complete_travelled(settings, ahead) == 0
+    assert await booking.status(trip["id"]) == "completed"
+    [done] = await booking.events("booking.completed", trip["id"])
+    assert done["amount"] == trip["items"][0]["price"]
 
 
 async def test_coupon_uses_follow_the_booking(booking):

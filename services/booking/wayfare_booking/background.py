@@ -45,6 +45,7 @@ class Background:
     async def _complete(self) -> None:
         if done := await self.complete_once():
             log.info("bookings_completed", count=done)
+        await self.forget_old_idempotency_keys()
 
     async def expire_once(self, now: datetime | None = None) -> int:
         """Expire pending bookings past payable_until + grace; returns how many."""
@@ -52,19 +53,21 @@ class Background:
         before = now - timedelta(seconds=self.settings.payment_grace_seconds)
         return await self._batches(store.due_to_expire, before, lifecycle.expire, now)
 
-    async def complete_once(self, now: datetime | None = None) -> int:
-        """Complete confirmed bookings whose travel ended (plus the delay); how many."""
-        now = now or datetime.now(UTC)
-        before = now - timedelta(hours=self.settings.completion_delay_hours)
+    async def complete_once(self, travel_ended_before: datetime | None = None) -> int:
+        """Complete confirmed bookings whose travel ended before the given time (by
+        default, the completion delay ago); returns how many."""
+        now = datetime.now(UTC)
+        before = travel_ended_before or now - timedelta(hours=self.settings.completion_delay_hours)
 
         async def complete(session, booking, emit, now):
             lifecycle.complete(booking, emit, now)
 
-        done = await self._batches(store.due_to_complete, before, complete, now)
+        return await self._batches(store.due_to_complete, before, complete, now)
+
+    async def forget_old_idempotency_keys(self) -> None:
+        retention = timedelta(hours=self.settings.idempotency_retention_hours)
         async with self.database.sessions() as session, session.begin():
-            retention = timedelta(hours=self.settings.idempotency_retention_hours)
-            await idempotency.purge_older_than(session, now - retention)
-        return done
+            await idempotency.purge_older_than(session, datetime.now(UTC) - retention)
 
     async def _batches(self, due, before: datetime, act: Callable[..., Awaitable], now) -> int:
         total = 0
