@@ -9,6 +9,8 @@ import asyncio
 import io
 import time
 import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
@@ -26,6 +28,7 @@ from suite_support import (
     new_email,
     poll,
     register_verify_login,
+    run_command,
     show,
     text_of,
     travel_date,
@@ -717,3 +720,132 @@ async def test_staff_refund_and_deactivation_are_audited(suite, client, staff):
         await client.get("/api/v1/admin/audit/verify", headers=admin_auth), 200, "audit verify"
     )
     assert verified["valid"] is True, f"[audit verify] {verified}"
+
+
+async def test_a_package_completes_after_travel_and_its_vendor_is_paid(suite, client, staff):
+    """A tour package: booked and paid; once the trip is over the booking completes, and
+    the next payout run pays the vendor 80% of the places (DESIGN §7), not of our fees."""
+    smtp = suite.smtp
+    _, admin_tokens = staff
+    admin_auth = bearer(admin_tokens)
+    _, tokens, email = await customer(client, smtp, "freya", "Freya Stark")
+    auth = bearer(tokens)
+
+    # 1. Find a package with a departure that has room for two.
+    packages = expect(await client.get("/api/v1/packages"), 200, "search packages")["data"]
+    choices = [
+        (package, departure)
+        for package in packages
+        for departure in package["departures"]
+        if departure["places_available"] >= 2
+    ]
+    assert choices, f"[search packages] no departure with two places: {packages}"
+    package, departure = choices[0]
+    vendor_id = package["vendor_id"]
+
+    async def vendor_balance() -> Decimal:
+        balances = expect(
+            await client.get("/api/v1/payments/payouts/balances", headers=admin_auth),
+            200,
+            "vendor balances",
+        )
+        owed = [b["balance"] for b in balances["vendors"] if b["vendor_id"] == vendor_id]
+        return money(owed[0]) if owed else Decimal(0)
+
+    owed_before = await vendor_balance()
+
+    # 2. Book it for two and pay.
+    response = await client.post(
+        "/api/v1/bookings",
+        json={
+            "items": [
+                {"type": "package", "package_id": package["id"], "departure_id": departure["id"]}
+            ],
+            "passengers": [
+                adult("Freya", "Stark", "1983-01-31"),
+                adult("Vera", "Stark", "1985-06-02"),
+            ],
+            "contact": {"email": email},
+        },
+        headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    booking = expect(response, 201, "book the package")
+    [item] = booking["items"]
+    places = money(item["price"])
+    assert places == 2 * money(package["price_per_person"]), (
+        f"[book the package] two places cost {item['price']}, the package {package['price_per_person']}"
+    )
+    payment = expect(await pay(client, tokens, booking["id"], "pm_card_visa", "pay"), 200, "pay")
+    assert money(payment["amount"]) == money(booking["price"]["total"]), f"[pay] {payment}"
+    await booking_in(client, tokens, booking["id"], "confirmed", "package booking confirmed")
+    left = expect(await client.get(f"/api/v1/packages/{package['id']}"), 200, "read the package")[
+        "departures"
+    ]
+    [after] = [d for d in left if d["id"] == departure["id"]]
+    assert after["places_available"] == departure["places_available"] - 2, (
+        f"[places sold] {departure['places_available']} -> {after['places_available']}"
+    )
+
+    # 3. The trip ends. Completion runs hourly; the operator's command runs it now, with
+    #    the trip's end moved behind us (allowed outside production only).
+    trip_ends = date.fromisoformat(departure["starts_on"]) + timedelta(
+        days=package["duration_days"]
+    )
+    after_travel = datetime.combine(trip_ends + timedelta(days=2), clock(), tzinfo=UTC)
+    await run_command(
+        suite,
+        [
+            "-m",
+            "wayfare_booking",
+            "complete-travelled",
+            "--travel-ended-before",
+            after_travel.isoformat(),
+        ],
+        "complete-travelled",
+    )
+    completed = await booking_in(client, tokens, booking["id"], "completed", "booking completed")
+    assert completed["status"] == "completed", f"[booking completed] {completed}"
+
+    # 4. The vendor is owed 80% of the places: not of the fees, nor of the whole total.
+    share = half_up(places * Decimal("0.80"))
+    seen: dict = {}
+
+    async def vendor_credited():
+        seen["owed"] = await vendor_balance()
+        return seen["owed"] - owed_before == share
+
+    await poll(
+        vendor_credited,
+        step="vendor credited",
+        timeout=20,
+        last=lambda: f"owed {owed_before} before, {seen.get('owed')} now; expected +{share}",
+    )
+    owed = seen["owed"]
+    assert owed >= Decimal("50.00"), f"[vendor credited] {owed} is below the payout minimum"
+
+    # 5. The next payout run pays it all, once; a second run finds nothing owed.
+    run = expect(
+        await client.post("/api/v1/payments/payouts/run", headers=admin_auth), 200, "payout run"
+    )
+    sent = [p for p in run["sent"] if p["vendor_id"] == vendor_id]
+    assert len(sent) == 1 and money(sent[0]["amount"]) == owed, (
+        f"[payout run] expected one payout of {owed} to {vendor_id}: {run}"
+    )
+    assert await vendor_balance() == 0, "[payout run] the vendor is still owed money"
+    again = expect(
+        await client.post("/api/v1/payments/payouts/run", headers=admin_auth), 200, "payout again"
+    )
+    assert not [p for p in again["sent"] if p["vendor_id"] == vendor_id], f"[payout again] {again}"
+    listed = expect(
+        await client.get(
+            "/api/v1/payments/payouts", params={"vendor_id": vendor_id}, headers=admin_auth
+        ),
+        200,
+        "vendor payouts",
+    )["data"]
+    assert listed[0]["id"] == sent[0]["id"] and listed[0]["status"] == "sent", (
+        f"[vendor payouts] {listed}"
+    )
+    # A customer sees no payouts.
+    refused = await client.get("/api/v1/payments/payouts", headers=auth)
+    assert refused.status_code == 403, f"[customer payouts] {show(refused)}"
