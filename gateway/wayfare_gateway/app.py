@@ -13,7 +13,6 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from wayfare_common.security.tokens import TokenVerifier
@@ -72,9 +71,16 @@ def _with_security_headers(send):
     return sender
 
 
+def _redis(url: str):
+    # Imported only when configured: redis-py adds about 6 MB to a gateway without it.
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url)
+
+
 def create_app(settings: Settings | None = None):
     settings = settings or Settings()
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = _redis(settings.redis_url) if settings.redis_url else None
     deny = DenyList()
     feed = RevocationFeed(settings, deny, redis)
     verifier = CachedVerifier(TokenVerifier.from_settings(settings), settings.token_cache_size)

@@ -5,6 +5,7 @@ a call to `main()` with its own parts."""
 import argparse
 import asyncio
 import json
+import multiprocessing
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from pathlib import Path
 import uvicorn
 
 from wayfare_common.logging import configure_logging
-from wayfare_common.migrations import upgrade
 from wayfare_common.settings import ServiceSettings
 
 
@@ -67,7 +67,10 @@ def main(
         return asyncio.run(_dead_letters(settings, args.action, args.ids))
 
     if settings.auto_migrate and migrations_dir is not None:
-        upgrade(migrations_dir, settings.database_url)
+        code = _upgrade_in_child(migrations_dir, settings.database_url)
+        if code != 0:
+            print(f"{settings.service_name}: migrations failed (exit {code})", file=sys.stderr)
+            return 1
     uvicorn.run(
         app_factory,
         factory=True,
@@ -80,6 +83,24 @@ def main(
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def upgrade(migrations_dir: Path, url: str) -> None:
+    # Imported here: Alembic is loaded only by a process that migrates.
+    from wayfare_common.migrations import upgrade as alembic_upgrade
+
+    alembic_upgrade(migrations_dir, url)
+
+
+def _upgrade_in_child(migrations_dir: Path, url: str) -> int:
+    """Migrate in a forked child, so that alembic, the migration scripts and what they
+    load (about 7 MB) stay out of the serving process; returns the child's exit code."""
+    child = multiprocessing.get_context("fork").Process(
+        target=upgrade, args=(migrations_dir, url), name="migrate"
+    )
+    child.start()
+    child.join()
+    return child.exitcode
 
 
 async def _dead_letters(settings: ServiceSettings, action: str, ids: list[str] | None) -> int:

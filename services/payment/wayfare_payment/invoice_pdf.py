@@ -2,10 +2,13 @@
 as a credit note below. Amounts are written as "412.80 EUR" (exact, from Money); the
 built-in Helvetica covers Latin-1 only, so other characters are replaced."""
 
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from wayfare_common.money import Money
 from wayfare_payment.domain.invoices import Invoice
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 SELLER = "Wayfare Travel"
 
@@ -19,6 +22,10 @@ def _amount(money: Money) -> str:
 
 
 def render(invoice: Invoice) -> bytes:
+    # Imported here: fpdf brings fontTools, Pillow and numpy (about 33 MB), which a
+    # payment process would otherwise hold from its start, whether it renders or not.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(_text(f"Invoice {invoice.number}"))
     pdf.set_author(SELLER)
@@ -66,7 +73,7 @@ def render(invoice: Invoice) -> bytes:
     return bytes(pdf.output())
 
 
-def _row(pdf: FPDF, description: str, quantity: str, amount: str, bold: bool = False) -> None:
+def _row(pdf: "FPDF", description: str, quantity: str, amount: str, bold: bool = False) -> None:
     pdf.set_font("helvetica", "B" if bold else "", 10)
     width = pdf.epw - 20 - 40
     # Long descriptions (offer ids) are cut rather than wrapped: one line per row.
