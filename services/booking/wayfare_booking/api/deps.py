@@ -26,12 +26,13 @@ def user_uuid(principal: Principal) -> uuid.UUID:
         raise Forbidden("This account cannot hold bookings.", code="invalid_subject") from None
 
 
-def caller(request: Request) -> Caller:
-    """The customer's own token goes to flight (DESIGN §6); it was verified already."""
+async def caller(request: Request) -> Caller:
+    """The customer's own token goes to flight (DESIGN §6); it was verified already.
+    (async, as every dependency here: FastAPI runs a plain `def` one in a worker thread.)"""
     return Caller(request.headers.get("Authorization", ""), correlation_id.get())
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return request.app.state.services
 
 

@@ -11,11 +11,12 @@ from wayfare_payment.providers.registry import Providers
 from wayfare_payment.store.models import Payment
 
 
-def get_database(request: Request) -> Database:
+# async: FastAPI runs a plain `def` dependency in a worker thread, for every request.
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_providers(request: Request) -> Providers:
+async def get_providers(request: Request) -> Providers:
     return request.app.state.providers
 
 
