@@ -12,9 +12,11 @@ from suite_support import PASSWORD, bearer, expect, new_email, run_command, runn
 from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON, eventually
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def suite(postgres_server_url, amqp_server_url, tmp_path_factory):
-    """The whole suite, started once for the journeys and always stopped."""
+    """The whole suite, started once for the journeys and stopped after them (before the
+    drills start a suite of their own: the two together would not fit PostgreSQL's
+    connections)."""
     if postgres_server_url is None:
         pytest.skip(POSTGRES_REASON)
     if amqp_server_url is None:
@@ -32,7 +34,7 @@ async def client(suite):
         yield http
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def staff(suite):
     """A member of staff: an admin made with `create-admin` (what `make admin` runs),
     signed in through the gateway: (profile, tokens)."""

@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,12 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
+from yarl import URL
 
 from wayfare_common.messaging.topology import Topology
 from wayfare_common.testing.plugin import create_postgres_database, drop_postgres_database
 from wayfare_common.testing.processes import stop
+from wayfare_common.testing.proxy import TcpProxy
 from wayfare_common.testing.smtp import RecordingSMTPServer, free_port
 
 SERVICES = ("auth", "flight", "booking", "payment", "notification", "admin")
@@ -45,6 +51,13 @@ class Part:
     url: str
     log_path: Path
     process: asyncio.subprocess.Process | None = None
+    # A replica ("payment-2") runs its service's module with its own port.
+    service: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        return f"wayfare_{self.service or self.name}"
 
     def log(self, tail: int = 30) -> str:
         try:
@@ -62,7 +75,12 @@ class Suite:
     env: dict[str, str]
     logs: Path
     namespace: str
+    # Straight to PostgreSQL, also when the parts go through `database_proxy`.
     database_urls: dict[str, str] = field(default_factory=dict)
+    replicas: tuple[str, ...] = ()  # names of the extra parts, e.g. "payment-2"
+    amqp_url: str = ""  # straight to the broker, also when the parts go through `broker_proxy`
+    broker_proxy: "ProxyThread | None" = None
+    database_proxy: "ProxyThread | None" = None
 
     def logs_tail(self, names: tuple[str, ...] = ("gateway", *SERVICES), tail: int = 15) -> str:
         return "\n".join(f"--- {name} ---\n{self.parts[name].log(tail)}" for name in names)
@@ -161,12 +179,12 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 async def _spawn(part: Part, env: dict[str, str]) -> None:
-    with part.log_path.open("wb") as log:
+    with part.log_path.open("ab") as log:  # a restarted part adds to its log
         part.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            f"wayfare_{part.name}",
-            env={**os.environ, **env},
+            part.module,
+            env={**os.environ, **env, **part.env},
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
@@ -218,10 +236,80 @@ async def _delete_broker_objects(amqp_url: str, namespace: str) -> None:
         await channel.exchange_delete(f"{namespace}wayfare.events")
 
 
+class ProxyThread:
+    """A TcpProxy (wayfare_common.testing.proxy) on an event loop of its own thread: the
+    suite's traffic through it does not wait on the test's loop, however busy."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.proxy = TcpProxy(target_host, target_port)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.proxy.port
+
+    def start(self) -> "ProxyThread":
+        self._thread.start()
+        self._call(self.proxy.__aenter__())
+        return self
+
+    async def cut(self) -> None:
+        """Drop every connection through the proxy and refuse new ones."""
+        future = asyncio.run_coroutine_threadsafe(self.proxy.cut(), self._loop)
+        await asyncio.wrap_future(future)
+
+    def restore(self) -> None:
+        self._loop.call_soon_threadsafe(self.proxy.restore)
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._call(self.proxy.__aexit__(None, None, None))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def _call(self, coroutine) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+
+def _through(proxy: ProxyThread | None, url: str) -> str:
+    if proxy is None:
+        return url
+    if url.startswith("amqp"):
+        return str(URL(url).with_host("127.0.0.1").with_port(proxy.port))
+    return (
+        make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    )
+
+
+def _replica(service: str, logs: Path) -> Part:
+    """A second process of `service`: same settings, database and queue, its own port.
+    The gateway keeps talking to the first; the database is migrated already."""
+    name = f"{service}-2"
+    port = free_port()
+    return Part(
+        name,
+        f"http://127.0.0.1:{port}",
+        logs / f"{name}.log",
+        service=service,
+        env={f"{service.upper()}_PORT": str(port), f"{service.upper()}_AUTO_MIGRATE": "false"},
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_suite(
-    tmp_path: Path, postgres_server_url: str, amqp_url: str
+    tmp_path: Path,
+    postgres_server_url: str,
+    amqp_url: str,
+    *,
+    replicas: tuple[str, ...] = (),
+    env_overrides: dict[str, str] | None = None,
+    broker_proxy: bool = False,
+    database_proxy: bool = False,
 ) -> AsyncIterator[Suite]:
+    """The suite; optionally a second replica of each service in `replicas`, settings
+    changed by `env_overrides`, and every part's broker (`broker_proxy`) or database
+    (`database_proxy`) connections through a ProxyThread the test can cut."""
     namespace = f"test-e2e-{uuid.uuid4().hex[:10]}."
     logs = tmp_path / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -230,19 +318,32 @@ async def running_suite(
         name: Part(name, f"http://127.0.0.1:{port}", logs / f"{name}.log")
         for name, port in ports.items()
     }
+    extra = [_replica(service, logs) for service in replicas]
+    parts.update({part.name: part for part in extra})
     database_urls: dict[str, str] = {}
+    proxies: list[ProxyThread] = []
     smtp = RecordingSMTPServer().start()
     try:
+        amqp_proxy = pg_proxy = None
+        if broker_proxy:
+            broker = URL(amqp_url)
+            amqp_proxy = ProxyThread(broker.host, broker.port or 5672)
+            proxies.append(amqp_proxy.start())
+        if database_proxy:
+            postgres = make_url(postgres_server_url)
+            pg_proxy = ProxyThread(postgres.host, postgres.port or 5432)
+            proxies.append(pg_proxy.start())
         for name in SERVICES:
             database_urls[name] = await create_postgres_database(postgres_server_url)
         env = suite_env(
             ports=ports,
-            database_urls=database_urls,
-            amqp_url=amqp_url,
+            database_urls={name: _through(pg_proxy, url) for name, url in database_urls.items()},
+            amqp_url=_through(amqp_proxy, amqp_url),
             namespace=namespace,
             smtp=smtp,
             data_dir=tmp_path / "data",
         )
+        env.update(env_overrides or {})
         suite = Suite(
             gateway_url=parts["gateway"].url,
             parts=parts,
@@ -251,6 +352,10 @@ async def running_suite(
             logs=logs,
             namespace=namespace,
             database_urls=database_urls,
+            replicas=tuple(part.name for part in extra),
+            amqp_url=amqp_url,
+            broker_proxy=amqp_proxy,
+            database_proxy=pg_proxy,
         )
         # A small schedule, loaded (and migrated) before flight serves: three days of the
         # 40 busiest airports (about 6,000 flights, 3 s), enough for searches of more
@@ -267,6 +372,10 @@ async def running_suite(
             for name in SERVICES:
                 await _spawn(parts[name], env)
             await _wait_ready([parts[name] for name in SERVICES], deadline)
+            # replicas once the first of each has migrated its database
+            for part in extra:
+                await _spawn(part, env)
+            await _wait_ready(extra, deadline)
             await _spawn(parts["gateway"], env)
             await _wait_ready([parts["gateway"]], deadline)
             yield suite
@@ -278,12 +387,98 @@ async def running_suite(
                 *(stop(part.process) for part in parts.values() if part.process is not None)
             )
     finally:
+        for proxy in proxies:
+            proxy.stop()
         with contextlib.suppress(Exception):
             await _delete_broker_objects(amqp_url, namespace)
         for url in database_urls.values():
             with contextlib.suppress(Exception):
                 await drop_postgres_database(url)
         smtp.stop()
+
+
+# --- faults: processes, replicas and what the databases hold ----------------------------
+
+
+async def kill_part(part: Part) -> None:
+    """SIGKILL: no shutdown, no last commit, no goodbye to the broker."""
+    assert part.process is not None and part.process.returncode is None, f"{part.name} not running"
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(part.process.pid, signal.SIGKILL)
+    await asyncio.wait_for(part.process.wait(), 10)
+
+
+async def restart_part(suite: Suite, name: str) -> None:
+    """Start a part that is not running (e.g. killed) again, until it is ready."""
+    part = suite.parts[name]
+    assert part.process is None or part.process.returncode is not None, f"{name} is running"
+    await _spawn(part, suite.env)
+    await _wait_ready([part], time.monotonic() + STARTUP_TIMEOUT)
+
+
+async def wait_until_ready(suite: Suite, names: tuple[str, ...], timeout: float) -> None:
+    """Until every named part answers /readyz 200; fails with the stragglers' logs."""
+    await _wait_ready([suite.parts[name] for name in names], time.monotonic() + timeout)
+
+
+async def query(suite: Suite, service: str, sql: str, *args) -> list[asyncpg.Record]:
+    """Rows of `sql` on a service's database, straight to PostgreSQL (not through
+    `database_proxy`): what an operator would look at."""
+    url = make_url(suite.database_urls[service])
+    connection = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def unsent_outbox_rows(suite: Suite) -> dict[str, int]:
+    """Per service: events recorded in its outbox and not yet confirmed by the broker."""
+    counts = {}
+    for service in SERVICES:
+        rows = await query(
+            suite, service, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
+        )
+        counts[service] = rows[0]["n"]
+    return counts
+
+
+async def queued_events(suite: Suite) -> dict[str, dict[str, int]]:
+    """Per service that handles events: messages ready in its queue and delay queues
+    ("waiting"), and in its dead-letter queue ("dead"); straight to the broker."""
+    counts = {}
+    connection = await aio_pika.connect(suite.amqp_url)
+    async with connection:
+        for service in SERVICES:
+            topology = Topology(
+                service=service, namespace=suite.namespace, retry_delays=RETRY_DELAYS
+            )
+            retries = [topology.retry_queue(attempt) for attempt in range(len(RETRY_DELAYS))]
+            waiting = [await _ready(connection, name) for name in (topology.queue_name, *retries)]
+            if waiting[0] is None:
+                continue  # it declared no queue: it handles no events
+            dead = await _ready(connection, topology.dead_letter_queue)
+            counts[service] = {"waiting": sum(n or 0 for n in waiting), "dead": dead or 0}
+    return counts
+
+
+async def _ready(connection: aio_pika.abc.AbstractConnection, queue: str) -> int | None:
+    """Messages ready in `queue`, or None when there is no such queue."""
+    channel = await connection.channel()  # a missing queue closes the channel it is asked on
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+    except aio_pika.exceptions.ChannelNotFoundEntity:
+        return None
+    finally:
+        if not channel.is_closed:
+            await channel.close()
 
 
 # --- talking to the gateway as a person would -------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
@@ -72,7 +73,11 @@ def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
-def create_engine(url: str, **kwargs) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs
+) -> AsyncEngine:
+    """`pool_size` connections kept open, `max_overflow` more under load (PostgreSQL; a
+    SQLite file has one writer anyway)."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -80,10 +85,8 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -125,3 +128,42 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# What the driver raises when PostgreSQL cannot be reached or drops the connection: down,
+# restarting (57P01-57P03), out of connections, or no pooled connection came free in time.
+_UNREACHABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    sa.exc.TimeoutError,
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached right now,
+    rather than that the statement or the data are wrong: worth a 503, and a retry."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain, not a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        # Connecting, asyncpg lets the socket's own errors through (reset, refused).
+        if isinstance(seen, OSError) and _raised_in_the_driver(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _raised_in_the_driver(exc: BaseException) -> bool:
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy")):
+            return True
+        traceback = traceback.tb_next
+    return False

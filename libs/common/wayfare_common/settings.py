@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     database_url: str = ""
     auto_migrate: bool = True
+    # PostgreSQL connections per process: kept open, and opened beyond that under load.
+    # Every process of every service on one server must fit in its max_connections.
+    database_pool_size: int = shared("DATABASE_POOL_SIZE", 10)
+    database_max_overflow: int = shared("DATABASE_MAX_OVERFLOW", 10)
 
     environment: Literal["development", "test", "production"] = shared("ENVIRONMENT", "development")
     log_level: str = shared("LOG_LEVEL", "INFO")

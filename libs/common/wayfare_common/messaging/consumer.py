@@ -10,6 +10,10 @@ delay) and the original is acknowledged; when the delays are used up, or the mes
 never be handled (malformed envelope, unknown type, invalid data), it goes to the dead-
 letter queue with the reason in its headers. A crash loop is caught by the broker's
 delivery limit, which dead-letters the message itself.
+
+A database that cannot be reached is not the message's fault and costs it no retry: the
+message waits in place, unacknowledged (another replica gets it if this one dies), and
+is handled once the database answers again.
 """
 
 import asyncio
@@ -22,7 +26,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from wayfare_common.db import Database
+from wayfare_common.db import Database, database_unreachable
 from wayfare_common.events.envelope import Envelope, EventContext, parse_envelope
 from wayfare_common.messaging.handlers import EventHandlers, HandlerContext
 from wayfare_common.messaging.outbox import Outbox
@@ -40,6 +44,7 @@ CONSUMED = Counter(
 
 ATTEMPT_HEADER = "x-wayfare-attempt"
 ERROR_HEADER = "x-wayfare-error"
+DATABASE_WAIT_FIRST, DATABASE_WAIT_MAX = 0.5, 10.0  # seconds between tries while it is away
 
 
 class Unhandleable(Exception):
@@ -76,7 +81,7 @@ class Consumer:
         try:
             try:
                 envelope, event, handler = self._decode(message)
-                await self._handle(envelope, event, handler)
+                await self._handle_once_the_database_answers(envelope, event, handler)
             except Unhandleable as exc:
                 await self._dead_letter(message, str(exc))
             except Exception as exc:
@@ -111,6 +116,24 @@ class Consumer:
         except ValidationError as exc:
             raise Unhandleable(f"invalid {envelope.type} data: {_short(exc)}") from exc
         return envelope, event, handler
+
+    async def _handle_once_the_database_answers(self, envelope: Envelope, event, handler):
+        delay = DATABASE_WAIT_FIRST
+        while True:
+            try:
+                return await self._handle(envelope, event, handler)
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                log.warning(
+                    "event_waits_for_database",
+                    event_id=str(envelope.id),
+                    type=envelope.type,
+                    retry_in=delay,
+                    error=f"{type(exc).__name__}: {exc}"[:300],
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, DATABASE_WAIT_MAX)
 
     async def _handle(self, envelope: Envelope, event, handler) -> None:
         async with self.database.sessions() as session, session.begin():

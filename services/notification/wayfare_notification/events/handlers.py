@@ -47,7 +47,9 @@ def build_handlers(notifier: Notifier) -> EventHandlers:
         # are handled concurrently): retry until it is known, rather than fall back to
         # the account's address, which may be someone else's inbox.
         if booking.contact_email is None:
-            raise RecipientUnknown(f"booking {booking.id} has no contact yet (booking.created)")
+            raise RecipientUnknown(
+                f"booking {booking.booking_id} has no contact yet (booking.created)"
+            )
         return await notifier.recipient(session, user_id, email=booking.contact_email)
 
     # auth

@@ -1,0 +1,124 @@
+import contextlib
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+# suite_support (tests/e2e) and drill_support, beside this file, are imported by the drills.
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+
+from drill_support import CONSUMERS, DRILL_ENV, wait_until_quiet
+from suite_support import (
+    PASSWORD,
+    bearer,
+    expect,
+    new_email,
+    poll,
+    restart_part,
+    run_command,
+    running_suite,
+    wait_until_ready,
+)
+
+from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
+
+
+@pytest.fixture(scope="module")
+async def suite(postgres_server_url, amqp_server_url, tmp_path_factory):
+    """The whole suite with a second replica of every service that handles events, and
+    every part's broker and database connections through proxies the drills can cut."""
+    if postgres_server_url is None:
+        pytest.skip(POSTGRES_REASON)
+    if amqp_server_url is None:
+        pytest.skip(RABBITMQ_REASON)
+    async with running_suite(
+        tmp_path_factory.mktemp("drills"),
+        postgres_server_url,
+        amqp_server_url,
+        replicas=CONSUMERS,
+        env_overrides=DRILL_ENV,
+        broker_proxy=True,
+        database_proxy=True,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def full_strength(suite):
+    """Every part running and ready (a replica a drill killed is started again), and the
+    work of earlier drills settled, so that each drill starts from a quiet suite."""
+    suite.broker_proxy.restore()
+    suite.database_proxy.restore()
+    for name in suite.replicas:
+        process = suite.parts[name].process
+        if process is None or process.returncode is not None:
+            await restart_part(suite, name)
+    await wait_until_ready(suite, tuple(suite.parts), timeout=60)
+    await wait_until_quiet(suite, "earlier drills settle")
+    return suite
+
+
+@pytest.fixture
+async def client(suite):
+    """A browser pointed at the gateway."""
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def staff(suite):
+    """An admin made with `create-admin`, signed in, once the admin service knows it."""
+    email = new_email("staff")
+    await run_command(
+        suite,
+        ["-m", "wayfare_auth", "create-admin", "--email", email, "--password", PASSWORD],
+        "create-admin",
+    )
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
+        tokens = expect(
+            await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
+            200,
+            "staff login",
+        )
+        me = expect(await http.get("/api/v1/users/me", headers=bearer(tokens)), 200, "staff")
+
+        async def admin_service_knows_it() -> bool:
+            listed = await http.get(
+                "/api/v1/admin/users", params={"limit": 100}, headers=bearer(tokens)
+            )
+            return listed.status_code == 200 and any(
+                user["id"] == me["id"] for user in listed.json()["data"]
+            )
+
+        await poll(admin_service_knows_it, step="the admin service knows the staff", timeout=30)
+    return me, tokens
+
+
+@pytest.fixture
+def say(request):
+    """A line in pytest's output, shown without -s: what a drill did and measured."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(f"[{request.node.name}] {line}")
+
+    return write
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed drill shows the tail of every part's log, and where the full logs are."""
+    outcome = yield
+    report = outcome.get_result()
+    running = getattr(item, "funcargs", {}).get("suite")
+    if report.failed and running is not None:
+        names = tuple(running.parts)
+        report.sections.append(
+            ("suite logs", f"full logs in {running.logs}\n{running.logs_tail(names, tail=12)}")
+        )
