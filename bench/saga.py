@@ -65,6 +65,14 @@ from sqlalchemy.engine import make_url
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
+from wayfare_common.messaging.topology import Topology, declared  # noqa: E402
+from wayfare_common.testing.plugin import (  # noqa: E402
+    create_postgres_database,
+    drop_postgres_database,
+)
+from wayfare_common.testing.processes import stop  # noqa: E402
+from wayfare_common.testing.smtp import RecordingSMTPServer, free_port  # noqa: E402
+
 import suite_support  # noqa: E402
 from suite_support import (  # noqa: E402
     ROUTES,
@@ -74,14 +82,6 @@ from suite_support import (  # noqa: E402
     register_verify_login,
     running_suite,
 )
-
-from wayfare_common.messaging.topology import Topology, declared  # noqa: E402
-from wayfare_common.testing.plugin import (  # noqa: E402
-    create_postgres_database,
-    drop_postgres_database,
-)
-from wayfare_common.testing.processes import stop  # noqa: E402
-from wayfare_common.testing.smtp import RecordingSMTPServer, free_port  # noqa: E402
 
 # Where the e2e environment (suite_support.suite_env) differs from production in a way
 # that touches what is measured, production's value; the rest is the e2e's.

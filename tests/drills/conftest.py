@@ -9,6 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 
+from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
+
 from drill_support import CONSUMERS, DRILL_ENV, wait_until_quiet
 from suite_support import (
     PASSWORD,
@@ -21,8 +23,6 @@ from suite_support import (
     running_suite,
     wait_until_ready,
 )
-
-from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
 from suite_support import (
     ROUTES,
     Part,

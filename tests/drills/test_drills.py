@@ -19,6 +19,7 @@ from decimal import Decimal
 import aio_pika
 import httpx
 import pytest
+
 from drill_support import (
     Customer,
     Shop,

@@ -7,9 +7,9 @@ import pytest
 # suite_support, beside this file, is imported by the journeys.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from suite_support import PASSWORD, bearer, expect, new_email, run_command, running_suite
-
 from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON, eventually
+
+from suite_support import PASSWORD, bearer, expect, new_email, run_command, running_suite
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 import pytest
+
 from suite_support import (
     PASSWORD,
     PAYMENT_WINDOW_SECONDS,
