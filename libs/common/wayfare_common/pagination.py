@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wayfare_common.problems import Problem
+from wayfare_common.problems import Problem, raises
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -32,6 +32,7 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+@raises(400, s400="The cursor is not one this list gave out (`invalid_cursor`)")
 class PageParams:
     """`?limit=` and `?cursor=`; in a route, `page: PageParamsDep`."""
 

@@ -14,7 +14,7 @@ from wayfare_common.db import Database
 from wayfare_common.logging import configure_logging
 from wayfare_common.messaging.handlers import EventHandlers
 from wayfare_common.messaging.runtime import Messaging
-from wayfare_common.problems import install_problem_handlers
+from wayfare_common.problems import install_problem_docs, install_problem_handlers
 from wayfare_common.settings import ServiceSettings
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -40,7 +40,15 @@ def create_service_app(
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=not settings.is_development
     )
-    database = Database(settings.database_url) if use_database else None
+    database = (
+        Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
+        if use_database
+        else None
+    )
     messaging = (
         Messaging(settings, database, handlers or EventHandlers()) if database is not None else None
     )
@@ -73,6 +81,7 @@ def create_service_app(
     app.state.messaging = messaging
 
     install_problem_handlers(app)
+    install_problem_docs(app)
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
@@ -93,7 +102,16 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, str]]] | None = No
     async def healthz():
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database and the broker are reachable")
+    @router.get(
+        "/readyz",
+        summary="The database and the broker are reachable",
+        responses={
+            503: {
+                "description": "Not ready: the failing check is named in `checks`",
+                "content": {"application/json": {}},
+            }
+        },
+    )
     async def readyz(request: Request):
         checks: dict[str, str] = {}
         database: Database | None = request.app.state.database

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from wayfare_common.problems import Forbidden, Problem, Unauthorized
+from wayfare_common.problems import Forbidden, Problem, Unauthorized, raises
 from wayfare_common.security.tokens import (
     ROLES,
     InvalidToken,
@@ -41,6 +41,7 @@ async def get_token_verifier(request: Request) -> TokenVerifier:
 VerifierDep = Annotated[TokenVerifier, Depends(get_token_verifier)]
 
 
+@raises(401, 503, s401="The access token was refused (`invalid_token`)")
 async def optional_principal(
     request: Request, credentials: BearerDep, verifier: VerifierDep
 ) -> Principal | None:
@@ -69,6 +70,7 @@ async def optional_principal(
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
+@raises(401)
 async def current_principal(principal: OptionalPrincipalDep) -> Principal:
     if principal is None:
         raise Unauthorized(
@@ -87,6 +89,7 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     if not roles or unknown:
         raise ValueError(f"require_role needs roles among {ROLES}, got {roles}")
 
+    @raises(403)
     async def _require_role(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden("Your account is not allowed to do this.")

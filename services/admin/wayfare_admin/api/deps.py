@@ -19,11 +19,12 @@ ADMIN_ONLY = [Depends(require_admin)]
 PREFIX = "/api/v1/admin"
 
 
-def get_database(request: Request) -> Database:
+# async: FastAPI runs a plain `def` dependency in a worker thread, for every request.
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_owners(request: Request) -> Owners:
+async def get_owners(request: Request) -> Owners:
     return request.app.state.owners
 
 
@@ -54,6 +55,12 @@ def parse_bound(value: str | None, name: str, *, end: bool) -> datetime | None:
             "Use a date (2025-06-01) or a time with an offset (2025-06-01T10:00:00Z).",
             status=422,
             code="validation_error",
-            errors=[{"field": f"query.{name}", "message": "not a date or time with an offset"}],
+            errors=[
+                {
+                    "field": f"query.{name}",
+                    "message": "not a date or time with an offset",
+                    "type": "value_error",
+                }
+            ],
         )
     return at.astimezone(UTC)

@@ -23,7 +23,12 @@ from wayfare_common.problems import Problem, problem_response
 
 router = APIRouter(prefix=PREFIX, tags=["admin: staff actions"], dependencies=ADMIN_ONLY)
 
+PASSED_ON = "The owning service's refusal, passed on as it is"
 OWNER_RESPONSES = {
+    400: {"description": PASSED_ON},
+    404: {"description": PASSED_ON + " (e.g. `not_found`)"},
+    409: {"description": PASSED_ON + " (e.g. `invalid_transition`, `already_paid`)"},
+    422: {"description": PASSED_ON + ", or the request is not valid"},
     502: {"description": "`owner_error`: the owning service failed"},
     503: {"description": "`owner_unreachable`: the owning service cannot be reached"},
     504: {"description": "`owner_no_answer`: no answer in time; the action may have happened"},
@@ -158,10 +163,14 @@ async def cancel_booking(
 
 @router.post(
     "/payments/{payment_id}/refund",
+    status_code=201,  # payment's answer, passed on
     summary="Refund a payment, in full or in part",
     description="Requires `Idempotency-Key` (forwarded). Without `amount`, refunds all "
     "that is left.",
-    responses={400: {"description": "`idempotency_key_required`"}, **OWNER_RESPONSES},
+    responses={
+        **OWNER_RESPONSES,
+        400: {"description": "`idempotency_key_required`, or the owner's refusal passed on"},
+    },
 )
 async def refund_payment(
     payment_id: uuid.UUID,

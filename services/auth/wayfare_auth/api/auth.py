@@ -34,7 +34,13 @@ FORGOT_ANSWER = "If an account exists for this address, a link to reset its pass
 RESEND_ANSWER = "If this address has an account waiting for verification, a new link is on its way."
 
 
-@router.post("/register", status_code=201, response_model=UserOut, summary="Create an account")
+@router.post(
+    "/register",
+    status_code=201,
+    response_model=UserOut,
+    summary="Create an account",
+    responses={409: {"description": "The email has an account already (`email_taken`)"}},
+)
 async def register(
     body: RegisterIn, db: SessionDep, outbox: OutboxDep, context: EventContextDep, auth: AuthDep
 ):
@@ -61,7 +67,14 @@ async def register(
     return user
 
 
-@router.post("/verify-email", summary="Verify an email address with the mailed token")
+INVALID_LINK = {400: {"description": "The token is malformed, expired or used (`invalid_token`)"}}
+
+
+@router.post(
+    "/verify-email",
+    summary="Verify an email address with the mailed token",
+    responses=INVALID_LINK,
+)
 async def verify_email(body: TokenIn, db: SessionDep, auth: AuthDep) -> UserOut:
     now = utcnow()
     claims = await auth.tokens.redeem(db, body.token, purposes.VERIFY_EMAIL, now)
@@ -110,7 +123,12 @@ async def forgot_password(
     return AcceptedOut(detail=FORGOT_ANSWER)
 
 
-@router.post("/password/reset", status_code=204, summary="Set a new password with a reset token")
+@router.post(
+    "/password/reset",
+    status_code=204,
+    summary="Set a new password with a reset token",
+    responses=INVALID_LINK,
+)
 async def reset_password(
     body: ResetIn, db: SessionDep, outbox: OutboxDep, context: EventContextDep, auth: AuthDep
 ):

@@ -46,7 +46,18 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-@router.get("/start", status_code=302, summary="Sign in with Google: redirects to Google")
+GOOGLE_PROBLEMS = {
+    404: {"description": "Google sign-in is not configured (`google_sign_in_disabled`)"},
+    503: {"description": "Google cannot be reached (`provider_unavailable`)"},
+}
+
+
+@router.get(
+    "/start",
+    status_code=302,
+    summary="Sign in with Google: redirects to Google",
+    responses=GOOGLE_PROBLEMS,
+)
 async def start(db: SessionDep, auth: AuthDep):
     google = _google(auth)
     state, browser = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -83,7 +94,9 @@ async def start(db: SessionDep, auth: AuthDep):
     response_model=TokensOut | MfaRequiredOut,
     summary="Where Google sends the browser back; answers with tokens",
     responses={
-        400: {"description": "`oauth_denied`, `invalid_oauth_state` or `google_sign_in_failed`"}
+        400: {"description": "`oauth_denied`, `invalid_oauth_state` or `google_sign_in_failed`"},
+        403: {"description": "`google_email_not_verified` or `account_inactive`"},
+        **GOOGLE_PROBLEMS,
     },
 )
 async def callback(

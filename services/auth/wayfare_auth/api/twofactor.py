@@ -25,7 +25,11 @@ def _qr_png(uri: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-@router.post("/setup", summary="Start setting up TOTP: a new secret and its QR code")
+@router.post(
+    "/setup",
+    summary="Start setting up TOTP: a new secret and its QR code",
+    responses={409: {"description": "TOTP is on already (`totp_already_enabled`)"}},
+)
 async def setup(caller: CallerDep, db: SessionDep) -> TotpSetupOut:
     """Nothing changes for logins until `/enable` confirms a code from the authenticator.
     Calling it again replaces the pending secret."""
@@ -39,7 +43,14 @@ async def setup(caller: CallerDep, db: SessionDep) -> TotpSetupOut:
     return TotpSetupOut(secret=user.totp_secret, otpauth_uri=uri, qr_png=_qr_png(uri))
 
 
-@router.post("/enable", summary="Turn TOTP on with a first code; returns 10 backup codes")
+@router.post(
+    "/enable",
+    summary="Turn TOTP on with a first code; returns 10 backup codes",
+    responses={
+        400: {"description": "The code does not match (`invalid_code`)"},
+        409: {"description": "`totp_already_enabled` or `totp_not_set_up`"},
+    },
+)
 async def enable(body: CodeIn, caller: CallerDep, db: SessionDep) -> BackupCodesOut:
     user = caller.user
     if user.totp_enabled:
@@ -59,7 +70,14 @@ async def enable(body: CodeIn, caller: CallerDep, db: SessionDep) -> BackupCodes
     return BackupCodesOut(backup_codes=codes)
 
 
-@router.post("/backup-codes", summary="Replace the backup codes (needs a current code)")
+@router.post(
+    "/backup-codes",
+    summary="Replace the backup codes (needs a current code)",
+    responses={
+        403: {"description": "The code is wrong or was used (`invalid_code`)"},
+        429: {"description": "`too_many_attempts`, with Retry-After"},
+    },
+)
 async def new_backup_codes(
     body: CodeIn, request: Request, caller: CallerDep, db: SessionDep, auth: AuthDep
 ) -> BackupCodesOut:
@@ -73,7 +91,16 @@ async def new_backup_codes(
     return BackupCodesOut(backup_codes=codes)
 
 
-@router.post("/disable", status_code=204, summary="Turn TOTP off (needs the password and a code)")
+@router.post(
+    "/disable",
+    status_code=204,
+    summary="Turn TOTP off (needs the password and a code)",
+    responses={
+        403: {"description": "The password or the code is wrong (`invalid_credentials`)"},
+        409: {"description": "TOTP is off already (`totp_not_enabled`)"},
+        429: {"description": "`too_many_attempts`, with Retry-After"},
+    },
+)
 async def disable(
     body: DisableTotpIn, request: Request, caller: CallerDep, db: SessionDep, auth: AuthDep
 ):

@@ -76,7 +76,15 @@ async def delete_me(caller: CallerDep, db: SessionDep, outbox: OutboxDep, contex
     return Response(status_code=204)
 
 
-@me.post("/password", status_code=204, summary="Change my password")
+@me.post(
+    "/password",
+    status_code=204,
+    summary="Change my password",
+    responses={
+        403: {"description": "The current password is wrong (`invalid_credentials`)"},
+        429: {"description": "`too_many_attempts`, with Retry-After"},
+    },
+)
 async def change_password(
     body: ChangePasswordIn,
     request: Request,
@@ -127,7 +135,15 @@ async def _target(db, user_id: uuid.UUID, admin: User) -> User:
     return user
 
 
-@staff.post("/{user_id}/deactivate", summary="Deactivate an account (staff)")
+TARGET_PROBLEMS = {
+    404: {"description": "No such account (`user_not_found`)"},
+    409: {"description": "The caller's own account (`own_account`)"},
+}
+
+
+@staff.post(
+    "/{user_id}/deactivate", summary="Deactivate an account (staff)", responses=TARGET_PROBLEMS
+)
 async def deactivate(
     user_id: uuid.UUID,
     admin: AdminCallerDep,
@@ -144,7 +160,9 @@ async def deactivate(
     return UserOut.model_validate(user)
 
 
-@staff.post("/{user_id}/reactivate", summary="Reactivate an account (staff)")
+@staff.post(
+    "/{user_id}/reactivate", summary="Reactivate an account (staff)", responses=TARGET_PROBLEMS
+)
 async def reactivate(
     user_id: uuid.UUID,
     admin: AdminCallerDep,
@@ -160,7 +178,7 @@ async def reactivate(
     return UserOut.model_validate(user)
 
 
-@staff.put("/{user_id}/role", summary="Change an account's role (staff)")
+@staff.put("/{user_id}/role", summary="Change an account's role (staff)", responses=TARGET_PROBLEMS)
 async def change_role(
     user_id: uuid.UUID,
     body: RoleIn,

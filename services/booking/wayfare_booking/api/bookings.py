@@ -47,7 +47,22 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-@router.post("/quote", response_model=QuoteOut, summary="Price items for a party (holds nothing)")
+BOOKING_NOT_FOUND = {404: {"description": "No such booking, or not yours (`booking_not_found`)"}}
+FLIGHT_UNAVAILABLE = {
+    503: {"description": "The flight service cannot be reached (`flight_unavailable`)"}
+}
+WAIVER_FOR_STAFF = {403: {"description": "Only staff may waive the refund policy (`forbidden`)"}}
+
+
+@router.post(
+    "/quote",
+    response_model=QuoteOut,
+    summary="Price items for a party (holds nothing)",
+    responses={
+        409: {"description": "The flight service refused an item (e.g. `seats_unavailable`)"},
+        **FLIGHT_UNAVAILABLE,
+    },
+)
 async def quote(
     body: QuoteIn, principal: PrincipalDep, caller: CallerDep, services: ServicesDep
 ) -> dict:
@@ -65,6 +80,7 @@ async def quote(
         422: {
             "description": "validation_error, idempotency_key_reused, coupon_not_applicable, ..."
         },
+        **FLIGHT_UNAVAILABLE,
     },
 )
 async def create_booking(
@@ -111,7 +127,12 @@ async def list_bookings(
     )
 
 
-@router.get("/{booking_id}", response_model=BookingOut, summary="A booking (owner or staff)")
+@router.get(
+    "/{booking_id}",
+    response_model=BookingOut,
+    summary="A booking (owner or staff)",
+    responses=BOOKING_NOT_FOUND,
+)
 async def get_booking(
     booking_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> JSONResponse:
@@ -123,6 +144,10 @@ async def get_booking(
     "/{booking_id}/passengers/{passenger_id}",
     response_model=BookingOut,
     summary="Correct a passenger's name while the booking awaits payment",
+    responses={
+        404: {"description": "`booking_not_found`, or `passenger_not_found`"},
+        409: {"description": "The booking is paid or closed (`booking_not_editable`)"},
+    },
 )
 async def correct_passenger(
     booking_id: uuid.UUID,
@@ -153,6 +178,7 @@ async def correct_passenger(
     "/{booking_id}/cancellation",
     response_model=CancellationQuoteOut,
     summary="What cancelling now would refund (nothing changes)",
+    responses={**BOOKING_NOT_FOUND, **WAIVER_FOR_STAFF},
 )
 async def cancellation_quote(
     booking_id: uuid.UUID,
@@ -178,7 +204,11 @@ async def cancellation_quote(
     "/{booking_id}/cancel",
     response_model=BookingOut,
     summary="Cancel, refunding by policy (emits booking.cancelled)",
-    responses={409: {"description": "invalid_transition, travel_started, refund_changed"}},
+    responses={
+        **BOOKING_NOT_FOUND,
+        **WAIVER_FOR_STAFF,
+        409: {"description": "invalid_transition, travel_started, refund_changed"},
+    },
 )
 async def cancel_booking(
     booking_id: uuid.UUID,

@@ -23,7 +23,16 @@ def _not_found() -> NotFound:
     return NotFound("There is no such coupon.", code="coupon_not_found")
 
 
-@router.post("", status_code=201, response_model=CouponOut, summary="Staff: create a coupon")
+COUPON_NOT_FOUND = {404: {"description": "No such coupon (`coupon_not_found`)"}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CouponOut,
+    summary="Staff: create a coupon",
+    responses={409: {"description": "The code is taken (`coupon_code_taken`)"}},
+)
 async def create_coupon(body: CouponIn, admin: AdminDep, session: SessionDep) -> JSONResponse:
     now = datetime.now(UTC)
     coupon = Coupon(
@@ -60,7 +69,12 @@ async def list_coupons(_admin: AdminDep, session: SessionDep, page: PageParamsDe
     return JSONResponse({"data": data, "next_cursor": found.next_cursor})
 
 
-@router.get("/{coupon_id}", response_model=CouponOut, summary="Staff: a coupon and its uses")
+@router.get(
+    "/{coupon_id}",
+    response_model=CouponOut,
+    summary="Staff: a coupon and its uses",
+    responses=COUPON_NOT_FOUND,
+)
 async def get_coupon(coupon_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> JSONResponse:
     coupon = await store.get(session, coupon_id)
     if coupon is None:
@@ -69,7 +83,10 @@ async def get_coupon(coupon_id: uuid.UUID, _admin: AdminDep, session: SessionDep
 
 
 @router.patch(
-    "/{coupon_id}", response_model=CouponOut, summary="Staff: change limits, window, state"
+    "/{coupon_id}",
+    response_model=CouponOut,
+    summary="Staff: change limits, window, state",
+    responses=COUPON_NOT_FOUND,
 )
 async def change_coupon(
     coupon_id: uuid.UUID, body: CouponChange, _admin: AdminDep, session: SessionDep

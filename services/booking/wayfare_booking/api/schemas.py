@@ -142,6 +142,7 @@ class CancelIn(Strict):
 # Coupons (staff)
 
 Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, examples=["12.5"])]
+MAX_USES = 1_000_000_000  # the columns are 32-bit integers
 
 
 class CouponIn(Strict):
@@ -154,8 +155,8 @@ class CouponIn(Strict):
     minimum: Money | None = Field(None, description="Of the base price of the items covered")
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
-    max_uses: int | None = Field(None, ge=1)
-    max_uses_per_customer: int | None = Field(None, ge=1)
+    max_uses: int | None = Field(None, ge=1, le=MAX_USES)
+    max_uses_per_customer: int | None = Field(None, ge=1, le=MAX_USES)
     product_types: list[ProductType] = Field(["flight", "package"], min_length=1)
     active: bool = True
 
@@ -181,12 +182,15 @@ class CouponIn(Strict):
 
 
 class CouponChange(Strict):
-    description: str | None = Field(None, max_length=200)
+    """A field left out stays as it is; null removes a date or a limit. `description` and
+    `active` always have a value, so null is refused for them (an empty description is "")."""
+
+    description: str = Field(None, max_length=200)
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
-    max_uses: int | None = Field(None, ge=1)
-    max_uses_per_customer: int | None = Field(None, ge=1)
-    active: bool | None = None
+    max_uses: int | None = Field(None, ge=1, le=MAX_USES)
+    max_uses_per_customer: int | None = Field(None, ge=1, le=MAX_USES)
+    active: bool = Field(None)
 
 
 # Responses

@@ -10,6 +10,7 @@ names it, and anything else (timeouts, refused connections, 5xx, a refused token
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -62,9 +63,9 @@ class FlightClient:
 
     async def offer(self, offer_id: str, party: dict[str, int], caller: Caller, item: int) -> dict:
         """The offer priced now for `party` (adults, children, infants)."""
-        return await self._call(
-            "GET", f"/internal/offers/{offer_id}", caller, item=item, params=party
-        )
+        # Quoted: an offer id is the client's text, and must stay one path segment.
+        path = f"/internal/offers/{quote(offer_id, safe='')}"
+        return await self._call("GET", path, caller, item=item, params=party)
 
     async def package(self, package_id: uuid.UUID, caller: Caller, item: int) -> dict:
         return await self._call("GET", f"/api/v1/packages/{package_id}", caller, item=item)

@@ -18,6 +18,8 @@ from wayfare_flight.usecases import flights as usecases
 
 router = APIRouter(tags=["flights"])
 
+FLIGHT_NOT_FOUND = {404: {"description": "No such flight (`flight_not_found`)"}}
+
 
 def _forget_searches(request: Request) -> None:
     """This replica's cached search pages predate the change (others' expire in seconds)."""
@@ -65,12 +67,20 @@ async def flight_json(session, flight_id: uuid.UUID) -> dict:
     }
 
 
-@router.get("/api/v1/flights/{flight_id}", summary="A flight with its cabins, fares and conditions")
+@router.get(
+    "/api/v1/flights/{flight_id}",
+    summary="A flight with its cabins, fares and conditions",
+    responses=FLIGHT_NOT_FOUND,
+)
 async def get_flight(flight_id: uuid.UUID, session: SessionDep) -> dict:
     return await flight_json(session, flight_id)
 
 
-@router.get("/api/v1/flights/{flight_id}/seatmap", summary="Rows and seats, and which are free")
+@router.get(
+    "/api/v1/flights/{flight_id}/seatmap",
+    summary="Rows and seats, and which are free",
+    responses=FLIGHT_NOT_FOUND,
+)
 async def get_seatmap(flight_id: uuid.UUID, session: SessionDep) -> dict:
     if await store.get_flight(session, flight_id) is None:
         raise NotFound("There is no such flight.", code="flight_not_found")
@@ -112,6 +122,7 @@ async def create_flight(
 @router.patch(
     "/api/v1/flights/{flight_id}",
     summary="Staff: move or cancel a flight (a new time emits flight.schedule_changed)",
+    responses=FLIGHT_NOT_FOUND,
 )
 async def change_flight(
     flight_id: uuid.UUID,

@@ -36,7 +36,19 @@ def _party(adults: int, children: int, infants: int, prefix: str) -> Party:
     return party
 
 
-@router.get("/offers/{offer_id}", summary="Re-price an offer for a party, with seats left")
+OFFER_NOT_FOUND = {
+    404: {"description": "Not an offer id, or a flight of it is gone (`offer_not_found`)"}
+}
+
+
+@router.get(
+    "/offers/{offer_id}",
+    summary="Re-price an offer for a party, with seats left",
+    responses={
+        **OFFER_NOT_FOUND,
+        409: {"description": "Fewer free seats than the party needs (`seats_unavailable`)"},
+    },
+)
 async def reprice_offer(
     offer_id: str,
     session: SessionDep,
@@ -57,6 +69,11 @@ async def reprice_offer(
     summary="Hold seats for a booking (idempotent per booking_id, all or nothing)",
     responses={
         200: {"description": "A repeat of a hold already placed for this booking id"},
+        403: {"description": "A customer naming another `user_id`"},
+        404: {
+            "description": "`offer_not_found`, `package_not_found` or `departure_not_found`: "
+            "gone, retired or in the past"
+        },
         409: {
             "description": "seats_unavailable, seat_taken, hold_limit_reached, hold_closed, booking_id_reused"
         },
@@ -127,7 +144,11 @@ async def place_hold(
     return JSONResponse(response, status_code=status)
 
 
-@router.get("/holds/{booking_id}", summary="The hold of a booking, with its current status")
+@router.get(
+    "/holds/{booking_id}",
+    summary="The hold of a booking, with its current status",
+    responses={404: {"description": "This booking has no hold (`hold_not_found`)"}},
+)
 async def get_hold(booking_id: uuid.UUID, session: SessionDep, _principal: PrincipalDep) -> dict:
     hold = await hold_store.find(session, booking_id)
     if hold is None or not hold.response:
@@ -135,7 +156,11 @@ async def get_hold(booking_id: uuid.UUID, session: SessionDep, _principal: Princ
     return {**hold.response, "status": hold.status}
 
 
-@router.delete("/holds/{booking_id}", summary="Release a booking's held seats (idempotent)")
+@router.delete(
+    "/holds/{booking_id}",
+    summary="Release a booking's held seats (idempotent)",
+    responses={409: {"description": "The seats are sold (`hold_sold`)"}},
+)
 async def release_hold(
     booking_id: uuid.UUID, session: SessionDep, _principal: PrincipalDep
 ) -> dict:

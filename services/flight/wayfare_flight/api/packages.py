@@ -65,8 +65,9 @@ async def search_packages(
         str | None, Query(description="Per person, EUR", examples=["500.00"])
     ] = None,
     max_price: Annotated[str | None, Query(description="Per person, EUR")] = None,
-    min_days: Annotated[int | None, Query(ge=1)] = None,
-    max_days: Annotated[int | None, Query(ge=1)] = None,
+    # Bounded: no package lasts a year, and the database compares 32-bit integers.
+    min_days: Annotated[int | None, Query(ge=1, le=365)] = None,
+    max_days: Annotated[int | None, Query(ge=1, le=365)] = None,
     date_from: Annotated[date | None, Query(description="A departure on or after")] = None,
     date_to: Annotated[date | None, Query(description="A departure on or before")] = None,
 ) -> dict:
@@ -88,7 +89,14 @@ async def search_packages(
     }
 
 
-@router.get("/api/v1/packages/{package_id}", summary="A tour package with its departures")
+PACKAGE_NOT_FOUND = {404: {"description": "No such package (`package_not_found`)"}}
+
+
+@router.get(
+    "/api/v1/packages/{package_id}",
+    summary="A tour package with its departures",
+    responses=PACKAGE_NOT_FOUND,
+)
 async def get_package(package_id: uuid.UUID, session: SessionDep) -> dict:
     package = await store.get_package(session, package_id)
     if package is None:
@@ -120,7 +128,12 @@ def _check_dates(departures) -> None:
         raise invalid([("body.departures", "a date is listed twice")])
 
 
-@router.post("/api/v1/packages", status_code=201, summary="Staff: add a tour package")
+@router.post(
+    "/api/v1/packages",
+    status_code=201,
+    summary="Staff: add a tour package",
+    responses={409: {"description": "The code is taken (`package_code_taken`)"}},
+)
 async def create_package(body: PackageIn, _admin: AdminDep, session: SessionDep) -> dict:
     _check_dates(body.departures)
     if await store.codes_taken(session, body.code):
@@ -141,7 +154,14 @@ async def create_package(body: PackageIn, _admin: AdminDep, session: SessionDep)
     return await get_package(package.id, session)
 
 
-@router.patch("/api/v1/packages/{package_id}", summary="Staff: change a package or its departures")
+@router.patch(
+    "/api/v1/packages/{package_id}",
+    summary="Staff: change a package or its departures",
+    responses={
+        **PACKAGE_NOT_FOUND,
+        409: {"description": "A capacity below the seats taken (`capacity_below_taken`)"},
+    },
+)
 async def change_package(
     package_id: uuid.UUID, body: PackageChange, _admin: AdminDep, session: SessionDep
 ) -> dict:
@@ -175,7 +195,11 @@ async def change_package(
     return await get_package(package_id, session)
 
 
-@router.delete("/api/v1/packages/{package_id}", summary="Staff: retire a package (no new holds)")
+@router.delete(
+    "/api/v1/packages/{package_id}",
+    summary="Staff: retire a package (no new holds)",
+    responses=PACKAGE_NOT_FOUND,
+)
 async def retire_package(package_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> dict:
     if not await store.set_status(session, package_id, "retired", datetime.now(UTC)):
         raise NotFound("There is no such package.", code="package_not_found")
@@ -187,6 +211,10 @@ async def retire_package(package_id: uuid.UUID, _admin: AdminDep, session: Sessi
     "/api/v1/packages/import",
     status_code=202,
     summary="Staff: import packages from a CSV file (processed in the background)",
+    responses={
+        400: {"description": "The body is not valid multipart form data"},
+        413: {"description": "The file is larger than FLIGHT_IMPORT_MAX_BYTES"},
+    },
 )
 async def import_packages(
     request: Request,
@@ -231,7 +259,11 @@ async def import_packages(
     )
 
 
-@router.get("/api/v1/packages/import/{job_id}", summary="Staff: progress and errors of an import")
+@router.get(
+    "/api/v1/packages/import/{job_id}",
+    summary="Staff: progress and errors of an import",
+    responses={404: {"description": "No such import job (`import_job_not_found`)"}},
+)
 async def import_status(job_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> dict:
     job = (await session.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).first()
     if job is None:

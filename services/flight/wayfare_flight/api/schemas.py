@@ -1,7 +1,7 @@
 """Request and response bodies, for validation and for the OpenAPI document."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -125,21 +125,26 @@ class HoldIn(BaseModel):
 # Flights (staff)
 
 
+# The schedule counts minutes in 32-bit integers (good until the year 6053); no airline
+# sells that far ahead, and a bound here turns a wild time into a 422.
+ScheduleTime = Annotated[AwareDatetime, Field(lt=datetime(2100, 1, 1, tzinfo=UTC))]
+
+
 class FlightIn(BaseModel):
     carrier_code: str = Field(pattern="^[A-Z0-9]{2}$", examples=["LH"])
     flight_number: str = Field(pattern="^[A-Z0-9]{2}[0-9]{1,4}$", examples=["LH400"])
     origin: str = Field(pattern="^[A-Z]{3}$", examples=["FRA"])
     destination: str = Field(pattern="^[A-Z]{3}$", examples=["JFK"])
-    departing_at: AwareDatetime
-    arriving_at: AwareDatetime | None = Field(None, description="Default: block time from distance")
+    departing_at: ScheduleTime
+    arriving_at: ScheduleTime | None = Field(None, description="Default: block time from distance")
     aircraft_class: Literal["regional", "narrow_body", "wide_body"] | None = Field(
         None, description="Default: by distance"
     )
 
 
 class FlightChange(BaseModel):
-    departing_at: AwareDatetime | None = None
-    arriving_at: AwareDatetime | None = None
+    departing_at: ScheduleTime | None = None
+    arriving_at: ScheduleTime | None = None
     status: Literal["scheduled", "cancelled"] | None = None
 
 

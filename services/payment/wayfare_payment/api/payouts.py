@@ -28,7 +28,12 @@ from wayfare_payment.usecases import payouts
 router = APIRouter(prefix="/api/v1/payments", tags=["payouts"])
 
 
-@router.get("/payouts", response_model=Page[PayoutOut], summary="Payouts to vendors")
+@router.get(
+    "/payouts",
+    response_model=Page[PayoutOut],
+    summary="Payouts to vendors",
+    responses={403: {"description": "Neither staff nor a vendor (`forbidden`)"}},
+)
 async def list_payouts(
     principal: PrincipalDep,
     session: SessionDep,

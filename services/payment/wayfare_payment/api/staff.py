@@ -27,8 +27,12 @@ router = APIRouter(prefix="/api/v1/payments", tags=["staff"])
     description="Requires `Idempotency-Key`. Without `amount`, refunds all that is left. "
     "More than what is left is refused (`refund_exceeds_captured`), never capped.",
     responses={
+        400: {"description": "No Idempotency-Key (`idempotency_key_required`)"},
         404: {"description": "`not_found`"},
-        409: {"description": "`not_refundable`: nothing captured or nothing left"},
+        409: {
+            "description": "`not_refundable`: nothing captured or nothing left; "
+            "`idempotency_key_in_use`"
+        },
         422: {"description": "`refund_exceeds_captured`, `idempotency_key_reused`"},
     },
 )
