@@ -101,7 +101,8 @@ async def test_customer_cap(any_client, issuer):
     assert third.status_code == 409 and third.json()["code"] == "hold_limit_reached"
     # Releasing one gives the room back.
     released = await client.delete(
-        f"/internal/holds/{first.json()['booking_id']}", headers=issuer.bearer()
+        f"/internal/holds/{first.json()['booking_id']}",
+        headers=issuer.bearer("customer", user_id=str(user)),
     )
     assert released.status_code == 200
     fourth = await hold(
@@ -114,11 +115,20 @@ async def test_release_is_idempotent_and_final(any_client, issuer):
     client = any_client
     a, _ = await two_flights(client, issuer)
     before = await seats_left(client, a["id"])
-    booking = uuid.uuid4()
+    booking, user = uuid.uuid4(), uuid.uuid4()
     items = [{"type": "flight", "offer_id": offer_of(a), "seats": 3}]
-    assert (await hold(client, issuer, items, booking_id=booking)).status_code == 201
+    assert (await hold(client, issuer, items, booking_id=booking, user_id=user)).status_code == 201
+    owner = issuer.bearer("customer", user_id=str(user))
+    # Another customer can neither read nor release it: to them it does not exist.
+    stranger = issuer.bearer("customer", user_id=str(uuid.uuid4()))
+    for method in ("GET", "DELETE"):
+        response = await client.request(method, f"/internal/holds/{booking}", headers=stranger)
+        assert response.status_code == 404 and response.json()["code"] == "hold_not_found"
+    assert await seats_left(client, a["id"]) == before - 3
+    seen = await client.get(f"/internal/holds/{booking}", headers=owner)
+    assert seen.status_code == 200 and seen.json()["status"] == "held"
     for _ in range(2):
-        response = await client.delete(f"/internal/holds/{booking}", headers=issuer.bearer())
+        response = await client.delete(f"/internal/holds/{booking}", headers=owner)
         assert response.status_code == 200 and response.json()["status"] == "released"
         assert await seats_left(client, a["id"]) == before
     again = await hold(client, issuer, items, booking_id=booking)

@@ -144,14 +144,20 @@ async def place_hold(
     return JSONResponse(response, status_code=status)
 
 
+def _not_theirs(hold, principal: Principal) -> bool:
+    """A hold is its customer's (and staff's): to anyone else it does not exist (DESIGN
+    §6: a service checks ownership itself, whoever routes the request)."""
+    return principal.role != "admin" and hold.user_id != _user_uuid(principal)
+
+
 @router.get(
     "/holds/{booking_id}",
     summary="The hold of a booking, with its current status",
     responses={404: {"description": "This booking has no hold (`hold_not_found`)"}},
 )
-async def get_hold(booking_id: uuid.UUID, session: SessionDep, _principal: PrincipalDep) -> dict:
+async def get_hold(booking_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> dict:
     hold = await hold_store.find(session, booking_id)
-    if hold is None or not hold.response:
+    if hold is None or not hold.response or _not_theirs(hold, principal):
         raise NotFound("This booking has no hold.", code="hold_not_found")
     return {**hold.response, "status": hold.status}
 
@@ -159,12 +165,16 @@ async def get_hold(booking_id: uuid.UUID, session: SessionDep, _principal: Princ
 @router.delete(
     "/holds/{booking_id}",
     summary="Release a booking's held seats (idempotent)",
-    responses={409: {"description": "The seats are sold (`hold_sold`)"}},
+    responses={
+        404: {"description": "Another customer's hold (`hold_not_found`)"},
+        409: {"description": "The seats are sold (`hold_sold`)"},
+    },
 )
-async def release_hold(
-    booking_id: uuid.UUID, session: SessionDep, _principal: PrincipalDep
-) -> dict:
+async def release_hold(booking_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> dict:
     async with session.begin():
+        hold = await hold_store.find(session, booking_id)
+        if hold is not None and _not_theirs(hold, principal):
+            raise NotFound("This booking has no hold.", code="hold_not_found")
         status = await usecases.release(session, booking_id, include_sold=False)
     if status == "sold":
         raise Conflict(
