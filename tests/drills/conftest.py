@@ -12,17 +12,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
 
 from drill_support import CONSUMERS, DRILL_ENV, wait_until_quiet
-from suite_support import (
-    PASSWORD,
-    bearer,
-    expect,
-    new_email,
-    poll,
-    restart_part,
-    run_command,
-    running_suite,
-    wait_until_ready,
-)
+from suite_support import restart_part, running_suite, sign_in_staff, wait_until_ready
 
 
 @pytest.fixture(scope="module")
@@ -69,31 +59,8 @@ async def client(suite):
 
 @pytest.fixture(scope="module")
 async def staff(suite):
-    """An admin made with `create-admin`, signed in, once the admin service knows it."""
-    email = new_email("staff")
-    await run_command(
-        suite,
-        ["-m", "wayfare_auth", "create-admin", "--email", email, "--password", PASSWORD],
-        "create-admin",
-    )
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
-        tokens = expect(
-            await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
-            200,
-            "staff login",
-        )
-        me = expect(await http.get("/api/v1/users/me", headers=bearer(tokens)), 200, "staff")
-
-        async def admin_service_knows_it() -> bool:
-            listed = await http.get(
-                "/api/v1/admin/users", params={"limit": 100}, headers=bearer(tokens)
-            )
-            return listed.status_code == 200 and any(
-                user["id"] == me["id"] for user in listed.json()["data"]
-            )
-
-        await poll(admin_service_knows_it, step="the admin service knows the staff", timeout=30)
-    return me, tokens
+    """A member of staff, signed in once the admin service knows it: (profile, tokens)."""
+    return await sign_in_staff(suite)
 
 
 @pytest.fixture

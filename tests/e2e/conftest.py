@@ -7,9 +7,9 @@ import pytest
 # suite_support, beside this file, is imported by the journeys.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON, eventually
+from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
 
-from suite_support import PASSWORD, bearer, expect, new_email, run_command, running_suite
+from suite_support import running_suite, sign_in_staff
 
 
 @pytest.fixture(scope="module")
@@ -36,40 +36,8 @@ async def client(suite):
 
 @pytest.fixture(scope="module")
 async def staff(suite):
-    """A member of staff: an admin made with `create-admin` (what `make admin` runs),
-    signed in through the gateway: (profile, tokens)."""
-    email = new_email("staff")
-    await run_command(
-        suite,
-        ["-m", "wayfare_auth", "create-admin", "--email", email, "--password", PASSWORD],
-        "create-admin",
-    )
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=20) as http:
-        tokens = expect(
-            await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
-            200,
-            "staff login",
-        )
-        me = expect(await http.get("/api/v1/users/me", headers=bearer(tokens)), 200, "staff")
-        assert me["role"] == "admin", f"[staff profile] {me}"
-
-        # create-admin ran in its own process: auth's relay publishes its registration on
-        # its next poll. Hand the account out only once the admin service has it, so that
-        # no journey's "before" snapshot is taken ahead of it.
-        async def admin_service_knows_it() -> bool:
-            listed = await http.get(
-                "/api/v1/admin/users", params={"limit": 100}, headers=bearer(tokens)
-            )
-            return listed.status_code == 200 and any(
-                user["id"] == me["id"] for user in listed.json()["data"]
-            )
-
-        await eventually(
-            admin_service_knows_it,
-            timeout=20,
-            message="[staff] the admin service never saw the staff account",
-        )
-    return me, tokens
+    """A member of staff, signed in once the admin service knows it: (profile, tokens)."""
+    return await sign_in_staff(suite)
 
 
 @pytest.hookimpl(hookwrapper=True)

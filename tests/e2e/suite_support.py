@@ -605,6 +605,40 @@ async def register_verify_login(
     return user, tokens
 
 
+async def sign_in_staff(suite: "Suite") -> tuple[dict, dict]:
+    """A member of staff: an admin made with `create-admin` (what `make admin` runs),
+    signed in through the gateway: (profile, tokens).
+
+    create-admin runs in its own process, and auth's relay publishes the registration on
+    its next poll: the account is handed out only once the admin service has it, so that
+    no "before" snapshot of the dashboard is taken ahead of it."""
+    email = new_email("staff")
+    await run_command(
+        suite,
+        ["-m", "wayfare_auth", "create-admin", "--email", email, "--password", PASSWORD],
+        "create-admin",
+    )
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
+        tokens = expect(
+            await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
+            200,
+            "staff login",
+        )
+        me = expect(await http.get("/api/v1/users/me", headers=bearer(tokens)), 200, "staff")
+        assert me["role"] == "admin", f"[staff profile] {me}"
+
+        async def admin_service_knows_it() -> bool:
+            listed = await http.get(
+                "/api/v1/admin/users", params={"limit": 100}, headers=bearer(tokens)
+            )
+            return listed.status_code == 200 and any(
+                user["id"] == me["id"] for user in listed.json()["data"]
+            )
+
+        await poll(admin_service_knows_it, step="the admin service knows the staff", timeout=30)
+    return me, tokens
+
+
 # Domestic routes first: no passports needed. The schedule has the 40 busiest airports.
 ROUTES = (("ATL", "ORD"), ("DFW", "DEN"), ("JFK", "LAX"), ("ORD", "DFW"), ("CAN", "PVG"))
 
