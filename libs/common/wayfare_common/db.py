@@ -5,6 +5,7 @@ WAL, a busy timeout and `BEGIN IMMEDIATE`, which takes the write lock at the sta
 transaction instead of failing half-way when two transactions upgrade at once.
 """
 
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,3 +168,19 @@ def _raised_in_the_driver(exc: BaseException) -> bool:
             return True
         traceback = traceback.tb_next
     return False
+
+
+def log_failure(log, event: str, **fields) -> None:
+    """In an `except` block of a loop that runs again (relay, sweeps, workers): a
+    database that cannot be reached is one warning line each time, not a traceback on
+    every poll of an outage; anything else is logged with its traceback."""
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unreachable(exc):
+        log.warning(
+            event,
+            reason="database_unreachable",
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            **fields,
+        )
+    else:
+        log.exception(event, **fields)

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from wayfare_common.db import log_failure
+
 log = structlog.get_logger("wayfare.tasks")
 
 
@@ -47,7 +49,7 @@ class BackgroundTasks:
             try:
                 await work()
             except Exception:
-                log.exception("background_task_failed", task=name)
+                log_failure(log, "background_task_failed", task=name)
             await _wait(wake, interval)
 
 

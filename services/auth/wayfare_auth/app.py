@@ -15,7 +15,7 @@ from wayfare_auth.store import oauth as oauth_store
 from wayfare_auth.store import sessions as session_store
 from wayfare_auth.store import throttle, tokens
 from wayfare_auth.store.models import utcnow
-from wayfare_common.db import Database
+from wayfare_common.db import Database, log_failure
 from wayfare_common.security import TokenVerifier
 from wayfare_common.service import create_service_app
 
@@ -87,4 +87,4 @@ async def _housekeeping(database: Database, runtime: Auth) -> None:
         try:
             await purge_expired(database, runtime)
         except Exception:
-            log.exception("housekeeping_failed")
+            log_failure(log, "housekeeping_failed")

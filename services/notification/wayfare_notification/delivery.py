@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from prometheus_client import Counter
 
-from wayfare_common.db import Database
+from wayfare_common.db import Database, log_failure
 from wayfare_notification.channels import Sender, SendFailed
 from wayfare_notification.store import deliveries
 from wayfare_notification.store.models import Delivery
@@ -60,7 +60,7 @@ class DeliveryWorker:
             try:
                 claimed = await self.run_once()
             except Exception:
-                log.exception("delivery_worker_failed")
+                log_failure(log, "delivery_worker_failed")
                 claimed = 0
             if claimed >= self.batch_size:
                 continue  # more may be due

@@ -18,7 +18,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy import delete, or_, select, update
 
-from wayfare_common.db import Database
+from wayfare_common.db import Database, log_failure
 from wayfare_common.messaging.outbox import Outbox
 from wayfare_common.messaging.publisher import Outgoing, Publisher, is_message_failure
 from wayfare_common.messaging.tables import outbox as table
@@ -59,7 +59,7 @@ class Relay:
             try:
                 sent = await self.publish_pending()
             except Exception:
-                log.exception("outbox_relay_failed")
+                log_failure(log, "outbox_relay_failed")
                 sent = 0
             if sent >= self.batch_size * self.concurrency:
                 continue  # more may be waiting
@@ -150,4 +150,4 @@ class Relay:
                     delete(table).where(table.c.published_at < datetime.now(UTC) - RETENTION)
                 )
         except Exception:
-            log.exception("outbox_housekeeping_failed")
+            log_failure(log, "outbox_housekeeping_failed")
