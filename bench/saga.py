@@ -65,6 +65,7 @@ from sqlalchemy.engine import make_url
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
+from wayfare_common.db import connect_asyncpg  # noqa: E402
 from wayfare_common.messaging.topology import Topology, declared  # noqa: E402
 from wayfare_common.testing.plugin import (  # noqa: E402
     create_postgres_database,
@@ -498,7 +499,7 @@ async def transactions(database_urls: dict[str, str]) -> dict[str, int]:
     statistics reach it within a second, so read them after a pause)."""
     names = {make_url(url).database: service for service, url in database_urls.items()}
     any_url = next(iter(database_urls.values()))
-    connection = await asyncpg.connect(plain_dsn(any_url))
+    connection = await connect_asyncpg(any_url)
     try:
         rows = await connection.fetch(
             "SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)",
@@ -530,7 +531,7 @@ async def http_hop(client: httpx.AsyncClient, headers: dict[str, str], n: int) -
 
 async def commit_hop(scratch_url: str, n: int) -> list[float]:
     """One small insert, committed (autocommit), in a scratch database."""
-    connection = await asyncpg.connect(plain_dsn(scratch_url))
+    connection = await connect_asyncpg(scratch_url)
     try:
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS scratch (id bigserial PRIMARY KEY,"
@@ -694,11 +695,6 @@ async def mail_catcher(data_dir: Path):
 # --- report ---------------------------------------------------------------------------------
 
 
-def plain_dsn(url: str) -> str:
-    """asyncpg's DSN for a SQLAlchemy URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -756,7 +752,7 @@ def machine() -> dict:
 
 
 async def server_versions(server_url: str, amqp_url: str) -> dict:
-    connection = await asyncpg.connect(plain_dsn(server_url))
+    connection = await connect_asyncpg(server_url)
     try:
         postgres = await connection.fetchval("SHOW server_version")
     finally:

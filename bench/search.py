@@ -56,7 +56,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "flight"))
 
-from wayfare_common.db import Database
+from wayfare_common.db import Database, connect_asyncpg
 from wayfare_common.migrations import upgrade
 from wayfare_common.testing.plugin import drop_postgres_database
 from wayfare_flight.app import MIGRATIONS_DIR
@@ -89,16 +89,8 @@ async def prepared_database(
     server: str, name: str, days: int, start, keep: bool
 ) -> tuple[str, dict | None]:
     url = named(server, name)
-    import asyncpg
 
-    admin = make_url(server)
-    connection = await asyncpg.connect(
-        host=admin.host,
-        port=admin.port or 5432,
-        user=admin.username,
-        password=admin.password,
-        database=admin.database,
-    )
+    connection = await connect_asyncpg(server)
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists and not keep:

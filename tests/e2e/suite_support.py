@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from yarl import URL
 
+from wayfare_common.db import connect_asyncpg
 from wayfare_common.messaging.topology import Topology
 from wayfare_common.testing.plugin import create_postgres_database, drop_postgres_database
 from wayfare_common.testing.processes import stop
@@ -424,14 +425,7 @@ async def wait_until_ready(suite: Suite, names: tuple[str, ...], timeout: float)
 async def query(suite: Suite, service: str, sql: str, *args) -> list[asyncpg.Record]:
     """Rows of `sql` on a service's database, straight to PostgreSQL (not through
     `database_proxy`): what an operator would look at."""
-    url = make_url(suite.database_urls[service])
-    connection = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
+    connection = await connect_asyncpg(suite.database_urls[service])
     try:
         return await connection.fetch(sql, *args)
     finally:

@@ -70,6 +70,25 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def asyncpg_params(url: str, *, database: str | None = None) -> dict:
+    """asyncpg's connection arguments for a SQLAlchemy PostgreSQL URL (`database`
+    overrides the URL's, e.g. "postgres" to create or drop one)."""
+    parsed = make_url(url)
+    return {
+        "host": parsed.host or "localhost",
+        "port": parsed.port or 5432,
+        "user": parsed.username,
+        "password": parsed.password,
+        "database": database or parsed.database or "postgres",
+    }
+
+
+async def connect_asyncpg(url: str, *, database: str | None = None) -> asyncpg.Connection:
+    """A plain asyncpg connection, where SQLAlchemy is in the way: COPY, hot paths,
+    administration (CREATE DATABASE), tests and benchmarks looking at the rows."""
+    return await asyncpg.connect(**asyncpg_params(url, database=database))
+
+
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 

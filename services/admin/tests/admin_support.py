@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from wayfare_admin.app import MIGRATIONS_DIR, create_app
 from wayfare_admin.settings import Settings
+from wayfare_common.db import connect_asyncpg
 from wayfare_common.events import catalog
 from wayfare_common.events.envelope import Actor, Envelope, Event
 from wayfare_common.migrations import upgrade
@@ -195,10 +195,7 @@ class Databases:
             pytest.skip(POSTGRES_REASON)
         template = make_url(self.template_url)
         url = template.set(database=f"wayfare_test_{uuid.uuid4().hex[:12]}")
-        connection = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-            database="postgres",
-        )  # fmt: skip
+        connection = await connect_asyncpg(self.template_url, database="postgres")
         try:
             await connection.execute(
                 f'CREATE DATABASE "{url.database}" TEMPLATE "{template.database}"'

@@ -12,15 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aio_pika
-import asyncpg
 import httpx
 import orjson
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
-from sqlalchemy.engine import make_url
 
 from wayfare_booking.app import MIGRATIONS_DIR, create_app
 from wayfare_booking.settings import Settings
+from wayfare_common.db import connect_asyncpg
 from wayfare_common.events.envelope import Envelope, Event, EventContext
 from wayfare_common.messaging import topology
 from wayfare_common.messaging.tables import outbox
@@ -146,14 +145,7 @@ class FlightEnv:
 
     async def _sql(self, fetch: bool, statement: str, *args):
         """Test set-up and checks straight in flight's database (as its own tests do)."""
-        url = make_url(self.database_url)
-        connection = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
+        connection = await connect_asyncpg(self.database_url)
         try:
             if fetch:
                 return await connection.fetch(statement, *args)

@@ -65,16 +65,9 @@ def amqp_server_url() -> Iterable[str | None]:
 
 
 async def _admin_execute(server_url: str, sql: str) -> None:
-    import asyncpg
+    from wayfare_common.db import connect_asyncpg
 
-    url = make_url(server_url)
-    connection = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
+    connection = await connect_asyncpg(server_url)
     try:
         await connection.execute(sql)
     finally:

@@ -2,22 +2,12 @@
 where SQLAlchemy's overhead shows: the search hot path and COPY when seeding."""
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
-
-def connect_kwargs(url: str) -> dict:
-    parsed = make_url(url)
-    return {
-        "host": parsed.host or "localhost",
-        "port": parsed.port or 5432,
-        "user": parsed.username,
-        "password": parsed.password,
-        "database": parsed.database,
-    }
+from wayfare_common.db import asyncpg_params, connect_asyncpg
 
 
 async def connect(url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(**connect_kwargs(url))
+    return await connect_asyncpg(url)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -27,5 +17,5 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 async def create_pool(url: str, size: int) -> asyncpg.Pool:
     return await asyncpg.create_pool(
-        min_size=1, max_size=size, reset=_keep_session, **connect_kwargs(url)
+        min_size=1, max_size=size, reset=_keep_session, **asyncpg_params(url)
     )
