@@ -6,7 +6,7 @@ transaction instead of failing half-way when two transactions upgrade at once.
 """
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,22 +162,27 @@ _UNREACHABLE = (
 )
 
 
+def causes(exc: BaseException, limit: int = 10) -> Iterator[BaseException]:
+    """`exc` and what caused it, outermost first: the driver's error hides inside
+    SQLAlchemy's (at most `limit`: a chain, not a cycle)."""
+    seen: BaseException | None = exc
+    for _ in range(limit):
+        if seen is None:
+            return
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
 def database_unreachable(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) says the database cannot be reached right now,
     rather than that the statement or the data are wrong: worth a 503, and a retry."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # a chain, not a cycle
-        if seen is None:
-            return False
-        if isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, _UNREACHABLE):
-            return True
+    return any(
+        (isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated)
+        or isinstance(seen, _UNREACHABLE)
         # Connecting, asyncpg lets the socket's own errors through (reset, refused).
-        if isinstance(seen, OSError) and _raised_in_the_driver(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+        or (isinstance(seen, OSError) and _raised_in_the_driver(seen))
+        for seen in causes(exc)
+    )
 
 
 def _raised_in_the_driver(exc: BaseException) -> bool:

@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wayfare_common.db import database_unreachable
+from wayfare_common.db import causes, database_unreachable
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("wayfare.problems")
@@ -203,14 +203,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def _nul_in_text(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) is PostgreSQL refusing a NUL character in text."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # a chain, not a cycle
-        if seen is None:
-            return False
-        if isinstance(seen, asyncpg.CharacterNotInRepertoireError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(seen, asyncpg.CharacterNotInRepertoireError) for seen in causes(exc))
 
 
 # The OpenAPI side: every error response is documented as a problem, and the problems
