@@ -105,8 +105,25 @@ def create_engine(
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection that PostgreSQL closed while it idled (a restart, a failover,
+    an idle timeout) is replaced before anyone uses it.
+
+    SQLAlchemy's `pool_pre_ping` would ask the server instead: with asyncpg that is BEGIN,
+    an empty query and ROLLBACK, three round trips before every transaction, which made
+    up a third of a saga's database round trips (bench/README.md). The event loop has
+    already read the server's goodbye from an idle socket, so the driver knows without
+    asking. A connection lost silently (a network cut with no FIN) still fails its first
+    statement: SQLAlchemy then invalidates the whole pool, that one request is a 503, and
+    the next ones connect afresh."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa.exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
