@@ -5,6 +5,7 @@ WAL, a busy timeout and `BEGIN IMMEDIATE`, which takes the write lock at the sta
 transaction instead of failing half-way when two transactions upgrade at once.
 """
 
+import importlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,13 @@ async def connect_asyncpg(url: str, *, database: str | None = None) -> asyncpg.C
     """A plain asyncpg connection, where SQLAlchemy is in the way: COPY, hot paths,
     administration (CREATE DATABASE), tests and benchmarks looking at the rows."""
     return await asyncpg.connect(**asyncpg_params(url, database=database))
+
+
+def dialect_insert(dialect: str, table):
+    """INSERT that takes ON CONFLICT clauses, in `dialect` ("postgresql" or "sqlite";
+    e.g. `session.bind.dialect.name`). Imported on first use: a service on PostgreSQL
+    never loads SQLite's dialect and driver, nor the reverse."""
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
 
 
 def is_postgres(url: str) -> bool:

@@ -17,6 +17,7 @@ is handled once the database answers again.
 """
 
 import asyncio
+import functools
 import traceback
 from datetime import UTC, datetime
 
@@ -24,9 +25,8 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 
-from wayfare_common.db import Database, database_unreachable
+from wayfare_common.db import Database, database_unreachable, dialect_insert
 from wayfare_common.events.envelope import Envelope, EventContext, parse_envelope
 from wayfare_common.messaging.handlers import EventHandlers, HandlerContext
 from wayfare_common.messaging.outbox import Outbox
@@ -69,7 +69,7 @@ class Consumer:
         self.topology = topology
         self.prefetch = prefetch
         self.publisher: Publisher | None = None
-        self._insert = (postgresql if database.dialect == "postgresql" else sqlite).insert
+        self._insert = functools.partial(dialect_insert, database.dialect)
 
     async def start(self, channel: AbstractChannel, publisher: Publisher) -> None:
         self.publisher = publisher

@@ -3,17 +3,16 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wayfare_auth.store.models import UsedToken
+from wayfare_common.db import dialect_insert
 
 
 async def mark_used(session: AsyncSession, jti: str, purpose: str, expires_at: datetime) -> bool:
     """True the first time `jti` is marked, False ever after (also under races)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     result = await session.execute(
-        dialect.insert(UsedToken)
+        dialect_insert(session.bind.dialect.name, UsedToken)
         .values(jti=jti, purpose=purpose, expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=["jti"])
     )

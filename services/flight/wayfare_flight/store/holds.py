@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wayfare_common.db import dialect_insert
 from wayfare_flight.store.models import (
     customer_held_seats,
     flight_cabins,
@@ -29,8 +29,7 @@ from wayfare_flight.store.models import (
 
 
 def _insert(session: AsyncSession, table: sa.Table):
-    dialect = session.bind.dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return dialect_insert(session.bind.dialect.name, table)
 
 
 @dataclass(frozen=True, slots=True)

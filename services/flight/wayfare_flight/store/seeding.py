@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from itertools import islice
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wayfare_common.db import Database
+from wayfare_common.db import Database, dialect_insert
 from wayfare_flight.domain.airports import Airport
 from wayfare_flight.domain.carriers import Carrier
 from wayfare_flight.domain.packages import PackageRow
@@ -24,8 +23,7 @@ CABIN_COLUMNS = [column.name for column in flight_cabins.columns]
 
 
 def _insert(dialect_name: str, table: sa.Table):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return dialect_insert(dialect_name, table).on_conflict_do_nothing()
 
 
 async def ensure_reference_data(

@@ -1,8 +1,8 @@
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from wayfare_common.db import dialect_insert
 
 
 def insert(session: AsyncSession, table):
     """INSERT with ON CONFLICT support in the session's dialect (PostgreSQL or SQLite)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return dialect_insert(session.bind.dialect.name, table)

@@ -1,12 +1,13 @@
 """Queries on the vendor ledger, payouts and the payout lease."""
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wayfare_common.db import dialect_insert
 from wayfare_payment.store.models import LedgerEntry, Payout, PayoutLease, VendorAccount
 
 LEASE_ID = 1
@@ -58,8 +59,7 @@ def payouts_query(vendor_id: uuid.UUID | None, status: str | None) -> sa.Select:
 async def acquire_lease(session: AsyncSession, holder: str, seconds: float) -> bool:
     """Take the payout lease if nobody holds it (or its holder's time ran out). One
     conditional UPDATE decides between replicas; the caller commits."""
-    dialect = session.bind.dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    insert = functools.partial(dialect_insert, session.bind.dialect.name)
     await session.execute(insert(PayoutLease).values(id=LEASE_ID).on_conflict_do_nothing())
     now = datetime.now(UTC)
     result = await session.execute(

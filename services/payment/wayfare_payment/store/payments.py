@@ -1,13 +1,14 @@
 """Queries on payments, their attempts and refunds. Rows that a transaction is about to
 change are read `FOR UPDATE` (on SQLite, `BEGIN IMMEDIATE` already serialises writers)."""
 
+import functools
 import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wayfare_common.db import dialect_insert
 from wayfare_payment.domain.payments import AttemptStatus
 from wayfare_payment.store.models import ChargeAttempt, Payment, Refund, WebhookReceipt
 
@@ -93,8 +94,7 @@ async def refunded_from_attempt(session: AsyncSession, attempt_id: uuid.UUID) ->
 
 async def record_webhook(session: AsyncSession, event_id: str, provider: str, type_: str) -> bool:
     """Note a provider event as handled; False when it was already (a replay)."""
-    dialect = session.bind.dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    insert = functools.partial(dialect_insert, session.bind.dialect.name)
     result = await session.execute(
         insert(WebhookReceipt)
         .values(event_id=event_id, provider=provider, type=type_)
