@@ -79,6 +79,7 @@ def main(
         log_config=None,
         access_log=False,
         lifespan="on",
+        ws="none",  # no part serves WebSockets; "auto" would import a library for them
         # Open event streams would otherwise hold a shutdown until their tokens expire.
         timeout_graceful_shutdown=5,
     )
