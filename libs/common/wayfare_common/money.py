@@ -3,8 +3,9 @@
 Storage keeps the integer minor units and the ISO 4217 code in two columns; JSON carries
 `{"amount": "123.45", "currency": "EUR"}` with the amount as a decimal string, never a
 float. How many minor units make a major one comes from CLDR through babel (EUR 2, JPY 0,
-KWD 3). That exponent defines what the stored integers mean, so it must not change under
-stored data: babel is pinned, and a currency whose exponent moves needs a data migration.
+KWD 3), frozen in `currency_table` (see `wayfare_common.currencies`). That exponent defines
+what the stored integers mean, so it must not change under stored data: babel is pinned,
+and a currency whose exponent moves needs a data migration.
 
 Rounding: customer-facing amounts (prices, fees, discounts, refunds, payouts) round half
 up, the rule customers and invoices expect (0.125 -> 0.13). `percent` takes another mode
@@ -17,13 +18,14 @@ from decimal import ROUND_HALF_UP, Decimal, Inexact, localcontext
 from functools import total_ordering
 from typing import Any, ClassVar, Self
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from wayfare_common import currency_table
+
 # Every code CLDR knows, current and historical: a real ISO 4217 code is in here.
-CURRENCIES: frozenset[str] = frozenset(list_currencies())
+CURRENCIES: frozenset[str] = currency_table.CODES
 
 # Minor units fit a BIGINT column.
 MAX_MINOR = 2**63 - 1
@@ -39,7 +41,7 @@ class CurrencyMismatch(ValueError):
 def exponent(currency: str) -> int:
     """How many decimal places the currency has: EUR 2, JPY 0, KWD 3."""
     _check_currency(currency)
-    return get_currency_precision(currency)
+    return currency_table.EXPONENTS.get(currency, 2)
 
 
 def _check_currency(currency: object) -> None:
@@ -111,6 +113,8 @@ class Money:
 
     def format(self, locale: str = "en") -> str:
         """For people: `Money.of("1234.5", "EUR").format("de_DE")` is '1.234,50 €'."""
+        from babel.numbers import format_currency  # only where money is shown to people
+
         return format_currency(self.amount, self.currency, locale=locale)
 
     def __str__(self) -> str:
