@@ -1,7 +1,6 @@
 """Stripe's webhooks: the signature is checked over the raw body (with the tolerance on its
 timestamp) before anything is parsed; each event id has effect once."""
 
-import stripe
 from fastapi import APIRouter, Request
 
 from wayfare_common.api import EventContextDep, OutboxDep
@@ -32,6 +31,8 @@ async def stripe_webhook(
         raise Problem(
             "PAYMENT_STRIPE_WEBHOOK_SECRET is not set.", status=503, code="webhooks_disabled"
         )
+    import stripe  # only where Stripe is used (see providers/registry.py)
+
     payload = await request.body()
     try:
         event = stripe.Webhook.construct_event(

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from wayfare_payment.domain.errors import ProviderUnavailable
 from wayfare_payment.providers import Provider
 from wayfare_payment.providers.sandbox import ManualProvider, SandboxProvider
-from wayfare_payment.providers.stripe_provider import StripeProvider
 from wayfare_payment.settings import Settings
 
 
@@ -32,6 +31,10 @@ def build_providers(settings: Settings) -> Providers:
     by_name: dict[str, Provider] = {"sandbox": sandbox, "manual": ManualProvider()}
     default: Provider = sandbox
     if settings.uses_stripe:
+        # Imported only here: the stripe library (with the requests library it loads to
+        # pick a default client) is 5 MB in a process that does not charge through it.
+        from wayfare_payment.providers.stripe_provider import StripeProvider
+
         default = by_name["stripe"] = StripeProvider(
             settings.stripe_api_key, settings.stripe_api_base
         )

@@ -14,7 +14,6 @@ from wayfare_common.messaging.outbox import Outbox
 from wayfare_payment.domain.payments import AttemptStatus, refundable
 from wayfare_payment.providers import ChargeOutcome
 from wayfare_payment.providers.registry import Providers
-from wayfare_payment.providers.stripe_provider import outcome_of_intent
 from wayfare_payment.store import payments as store
 from wayfare_payment.store.models import ChargeAttempt
 from wayfare_payment.usecases.settlement import derived_id, refund, settle
@@ -30,6 +29,8 @@ async def handle_stripe_event(
     event,
 ) -> str:
     """Returns what became of the event: handled, duplicate or ignored."""
+    from wayfare_payment.providers.stripe_provider import outcome_of_intent  # see registry.py
+
     async with database.sessions() as session, session.begin():
         if not await store.record_webhook(session, event["id"], "stripe", event["type"]):
             return "duplicate"
