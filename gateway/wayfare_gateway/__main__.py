@@ -6,4 +6,4 @@ from wayfare_common.cli import main
 from wayfare_gateway.settings import Settings
 
 if __name__ == "__main__":
-    sys.exit(main(Settings, "wayfare_gateway.app:create_app", None))
+    sys.exit(main(Settings, "wayfare_gateway.app:create_app", None, websockets=True))

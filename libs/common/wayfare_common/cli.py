@@ -34,7 +34,10 @@ def main(
     migrations_dir: Path | None,
     argv: list[str] | None = None,
     commands: dict[str, Command] | None = None,
+    websockets: bool = False,
 ) -> int:
+    """`websockets`: the app serves WebSocket upgrades (the gateway passes them through);
+    without, uvicorn does not load a WebSocket implementation."""
     extra = commands or {}
     parser = argparse.ArgumentParser(prog=f"python -m {app_factory.split('.')[0]}")
     subcommands = parser.add_subparsers(dest="command")
@@ -79,7 +82,7 @@ def main(
         log_config=None,
         access_log=False,
         lifespan="on",
-        ws="none",  # no part serves WebSockets; "auto" would import a library for them
+        ws="websockets" if websockets else "none",
         # Open event streams would otherwise hold a shutdown until their tokens expire.
         timeout_graceful_shutdown=5,
     )
