@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session
 
 from wayfare_common.db import Database, create_engine
 from wayfare_common.events.envelope import Event, EventContext
+from wayfare_common.messaging.broker import topology_for
 from wayfare_common.messaging.handlers import EventHandlers, HandlerContext
 from wayfare_common.messaging.outbox import Outbox
 from wayfare_common.messaging.publisher import Outgoing, Publisher
-from wayfare_common.messaging.runtime import Messaging, topology_for
+from wayfare_common.messaging.runtime import Messaging
 from wayfare_common.messaging.tables import messaging_metadata, outbox
 from wayfare_common.messaging.topology import declared
 from wayfare_common.settings import ServiceSettings

@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from wayfare_common.events.catalog import SessionRevoked
 from wayfare_common.events.envelope import parse_envelope
-from wayfare_common.messaging.runtime import connect, topology_for
+from wayfare_common.messaging.broker import connect, topology_for
 from wayfare_common.security.tokens import Principal
 from wayfare_common.settings import ServiceSettings
 

@@ -210,6 +210,16 @@ def database_unreachable(exc: BaseException) -> bool:
     )
 
 
+def nul_in_text(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is PostgreSQL refusing a NUL character in text:
+    validation lets it through, so it is the client's data that is wrong (a 422)."""
+    return any(isinstance(seen, asyncpg.CharacterNotInRepertoireError) for seen in causes(exc))
+
+
+# The errors SQLAlchemy and the driver raise, for an app's exception handlers.
+DRIVER_ERRORS = (sa.exc.SQLAlchemyError, asyncpg.PostgresError)
+
+
 def _raised_in_the_driver(exc: BaseException) -> bool:
     traceback = exc.__traceback__
     while traceback is not None:

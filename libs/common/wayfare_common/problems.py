@@ -10,9 +10,7 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-import asyncpg
 import orjson
-import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -21,8 +19,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from wayfare_common.db import causes, database_unreachable
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("wayfare.problems")
@@ -126,7 +122,12 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, *, database: bool = True) -> None:
+    """`database`: the app has one, and its outages are answered 503 (a part without one,
+    the gateway, does not load the database libraries at all)."""
+    if database:
+        from wayfare_common import db
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
         return problem_response(
@@ -164,7 +165,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        if database_unreachable(exc):
+        if database and db.database_unreachable(exc):
             # Nothing the client did, and it passes: say so, and when to try again.
             log.warning(
                 "database_unreachable",
@@ -179,7 +180,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 instance=request.url.path,
                 headers={"Retry-After": "5"},
             )
-        if _nul_in_text(exc):
+        if database and db.nul_in_text(exc):
             # Validation lets it through, PostgreSQL refuses it: the client's data is wrong.
             return problem_response(
                 422,
@@ -197,13 +198,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     # The driver's errors, handled inside the app rather than by the outermost middleware,
     # which would log each of them once more as a crash of the app.
-    for driver_error in (OSError, sqlalchemy.exc.SQLAlchemyError, asyncpg.PostgresError):
+    for driver_error in (OSError, *(db.DRIVER_ERRORS if database else ())):
         app.add_exception_handler(driver_error, _unexpected)
-
-
-def _nul_in_text(exc: BaseException) -> bool:
-    """Whether `exc` (or what caused it) is PostgreSQL refusing a NUL character in text."""
-    return any(isinstance(seen, asyncpg.CharacterNotInRepertoireError) for seen in causes(exc))
 
 
 # The OpenAPI side: every error response is documented as a problem, and the problems

@@ -4,18 +4,21 @@ health checks, the database and the messaging runtime, wired the same way everyw
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from wayfare_common.db import Database
 from wayfare_common.logging import configure_logging
 from wayfare_common.messaging.handlers import EventHandlers
-from wayfare_common.messaging.runtime import Messaging
 from wayfare_common.problems import install_problem_docs, install_problem_handlers
 from wayfare_common.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from wayfare_common.db import Database
+    from wayfare_common.messaging.runtime import Messaging
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -40,17 +43,8 @@ def create_service_app(
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=not settings.is_development
     )
-    database = (
-        Database(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-        )
-        if use_database
-        else None
-    )
-    messaging = (
-        Messaging(settings, database, handlers or EventHandlers()) if database is not None else None
+    database, messaging = (
+        _database_and_messaging(settings, handlers) if use_database else (None, None)
     )
 
     @asynccontextmanager
@@ -80,7 +74,7 @@ def create_service_app(
     app.state.database = database
     app.state.messaging = messaging
 
-    install_problem_handlers(app)
+    install_problem_handlers(app, database=use_database)
     install_problem_docs(app)
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
@@ -90,6 +84,22 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _database_and_messaging(
+    settings: ServiceSettings, handlers: EventHandlers | None
+) -> tuple["Database", "Messaging"]:
+    # Imported here: a part without a database (the gateway) never loads SQLAlchemy and
+    # asyncpg, a fifth of a process's memory.
+    from wayfare_common.db import Database
+    from wayfare_common.messaging.runtime import Messaging
+
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    return database, Messaging(settings, database, handlers or EventHandlers())
 
 
 READY_STATES = ("ok", "disabled", "degraded")

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 import orjson
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
+from wayfare_common.messaging.broker import connect, topology_for
 from wayfare_common.messaging.consumer import ATTEMPT_HEADER
 from wayfare_common.messaging.publisher import Outgoing, Publisher
-from wayfare_common.messaging.runtime import connect, topology_for
 from wayfare_common.settings import ServiceSettings
 
 

@@ -13,18 +13,21 @@ acknowledges the message.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, TypeVar
 
 from wayfare_common.events.envelope import Envelope, Event, EventContext
+
+if TYPE_CHECKING:  # a part without a database (the gateway) registers no handlers
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from wayfare_common.messaging.outbox import Outbox
 
 E = TypeVar("E", bound=Event)
 
 
 @dataclass
 class HandlerContext:
-    session: AsyncSession
+    session: "AsyncSession"
     envelope: Envelope
     events: EventContext  # context for anything the handler emits
     _outbox: "Outbox"
@@ -66,6 +69,3 @@ class EventHandlers:
 
     def __bool__(self) -> bool:
         return bool(self._handlers)
-
-
-from wayfare_common.messaging.outbox import Outbox  # noqa: E402  (type of HandlerContext._outbox)

@@ -10,38 +10,19 @@ a broker restart; the relay is woken on every reconnect to send what accumulated
 import asyncio
 import contextlib
 
-import aio_pika
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 
 from wayfare_common.db import Database
+from wayfare_common.messaging.broker import connect, topology_for
 from wayfare_common.messaging.consumer import Consumer
 from wayfare_common.messaging.handlers import EventHandlers
 from wayfare_common.messaging.outbox import Outbox
 from wayfare_common.messaging.publisher import Publisher
 from wayfare_common.messaging.relay import Relay
-from wayfare_common.messaging.topology import Topology
 from wayfare_common.settings import ServiceSettings
 
 log = structlog.get_logger("wayfare.messaging")
-
-
-def topology_for(settings: ServiceSettings, routing_keys=()) -> Topology:
-    return Topology(
-        service=settings.service_name,
-        routing_keys=tuple(routing_keys),
-        namespace=settings.amqp_namespace,
-        retry_delays=tuple(settings.retry_delays),
-        delivery_limit=settings.delivery_limit,
-    )
-
-
-async def connect(settings: ServiceSettings) -> AbstractRobustConnection:
-    return await aio_pika.connect_robust(
-        settings.amqp_url,
-        reconnect_interval=settings.amqp_reconnect_interval,
-        client_properties={"connection_name": settings.service_name},
-    )
 
 
 class Messaging:
