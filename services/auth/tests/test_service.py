@@ -8,6 +8,7 @@ import pytest
 from wayfare_auth.app import MIGRATIONS_DIR, create_app
 from wayfare_auth.hashing import PasswordHashing
 from wayfare_auth.settings import Settings
+from wayfare_common.testing.imports import loaded_after
 from wayfare_common.testing.service_checks import check_service_basics
 
 
@@ -87,3 +88,9 @@ async def test_hashes_in_flight_are_bounded():
     finally:
         hashing.close()
     assert peak == 2
+
+
+def test_optional_features_load_their_libraries_only_when_used():
+    """authlib with Google sign-in configured, segno when a 2FA QR code is drawn."""
+    code = "from wayfare_auth.app import create_app\ncreate_app()"
+    assert loaded_after(code, "authlib", "segno") == set()

@@ -8,7 +8,6 @@ import time
 import warnings
 from typing import Any
 
-import authlib.deprecate  # noqa: F401  (installs its "always" filter before ours below)
 import httpx
 import structlog
 from joserfc import jwt
@@ -17,11 +16,6 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from wayfare_auth.settings import Settings
-
-with warnings.catch_warnings():
-    # authlib prefers the httpx2 package and warns when it falls back to httpx.
-    warnings.simplefilter("ignore")
-    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 log = structlog.get_logger("wayfare.auth.google")
 CALLBACK_PATH = "/api/v1/auth/oauth/google/callback"
@@ -44,8 +38,21 @@ class SignInRefused(Exception):
         super().__init__(reason)
 
 
+def _authlib_client():
+    """authlib's httpx client module, imported when Google sign-in is configured (1.4 MB
+    that an auth process without it does not carry)."""
+    import authlib.deprecate  # noqa: F401  (installs its "always" filter before ours below)
+
+    with warnings.catch_warnings():
+        # authlib prefers the httpx2 package and warns when it falls back to httpx.
+        warnings.simplefilter("ignore")
+        from authlib.integrations import httpx_client
+    return httpx_client
+
+
 class GoogleSignIn:
     def __init__(self, settings: Settings):
+        self._authlib = _authlib_client()
         self.settings = settings
         self.redirect_uri = settings.public_url.rstrip("/") + CALLBACK_PATH
         self._http = httpx.AsyncClient(timeout=TIMEOUT)
@@ -56,8 +63,8 @@ class GoogleSignIn:
     async def close(self) -> None:
         await self._http.aclose()
 
-    def _client(self) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
+    def _client(self):
+        return self._authlib.AsyncOAuth2Client(
             client_id=self.settings.google_client_id,
             client_secret=self.settings.google_client_secret.get_secret_value(),
             scope=SCOPE,
@@ -98,7 +105,7 @@ class GoogleSignIn:
                     code=code,
                     code_verifier=code_verifier,
                 )
-            except OAuthError as err:
+            except self._authlib.OAuthError as err:
                 log.info("google_code_refused", error=err.error)
                 raise SignInRefused("code_refused") from None
             except httpx.HTTPError as err:

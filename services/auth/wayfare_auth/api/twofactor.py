@@ -3,7 +3,6 @@
 import base64
 import io
 
-import segno
 from fastapi import APIRouter, Request
 
 from wayfare_auth import throttling, twofactor
@@ -20,6 +19,8 @@ ISSUER = "Wayfare"
 
 
 def _qr_png(uri: str) -> str:
+    import segno  # when someone sets up 2FA, not in every auth process
+
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="png", scale=5, border=2)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
