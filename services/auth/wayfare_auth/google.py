@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from wayfare_auth.settings import Settings
+from wayfare_common.outbound import http_client
 
 log = structlog.get_logger("wayfare.auth.google")
 CALLBACK_PATH = "/api/v1/auth/oauth/google/callback"
@@ -55,7 +56,7 @@ class GoogleSignIn:
         self._authlib = _authlib_client()
         self.settings = settings
         self.redirect_uri = settings.public_url.rstrip("/") + CALLBACK_PATH
-        self._http = httpx.AsyncClient(timeout=TIMEOUT)
+        self._http = http_client(timeout=TIMEOUT)
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None

@@ -32,6 +32,7 @@ from joserfc.errors import (
 from joserfc.jwk import JWKRegistry, Key
 from joserfc.jwt import JWTClaimsRegistry
 
+from wayfare_common.outbound import http_client
 from wayfare_common.settings import ServiceSettings
 
 Role = Literal["customer", "vendor", "admin"]
@@ -200,7 +201,7 @@ class TokenVerifier:
             if self._http is not None:
                 keys = await self._download(self._http)
             else:
-                async with httpx.AsyncClient() as client:
+                async with http_client() as client:
                     keys = await self._download(client)
         except (httpx.HTTPError, ValueError, TypeError, KeyError) as err:
             self._fetches += 1

@@ -15,6 +15,7 @@ import orjson
 
 from wayfare_admin.settings import Settings
 from wayfare_common.money import Money
+from wayfare_common.outbound import http_client
 
 Service = Literal["auth", "booking", "payment", "flight"]
 
@@ -80,7 +81,7 @@ class Owners:
             "flight": settings.flight_url.rstrip("/"),
         }
         timeout = httpx.Timeout(settings.owner_timeout, connect=min(settings.owner_timeout, 5.0))
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = http_client(timeout=timeout)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
+from wayfare_common.outbound import http_client
 from wayfare_common.problems import Problem
 
 log = structlog.get_logger("wayfare.booking.flight")
@@ -51,7 +52,7 @@ class FlightClient:
     @classmethod
     def create(cls, base_url: str, timeout: float) -> "FlightClient":
         return cls(
-            httpx.AsyncClient(
+            http_client(
                 base_url=base_url,
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
                 limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import structlog
 
+from wayfare_common.outbound import http_client
 from wayfare_notification.channels import Sender, SendFailed
 from wayfare_notification.settings import Settings
 from wayfare_notification.store.models import Delivery
@@ -61,5 +62,5 @@ async def sms_provider(settings: Settings) -> AsyncIterator[Sender]:
     if settings.sms_provider == "console":
         yield ConsoleSms()
         return
-    async with httpx.AsyncClient(timeout=settings.sms_timeout) as client:
+    async with http_client(timeout=settings.sms_timeout) as client:
         yield HttpSms(settings, client)
