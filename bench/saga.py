@@ -77,6 +77,7 @@ from wayfare_common.testing.smtp import RecordingSMTPServer, free_port  # noqa: 
 import suite_support  # noqa: E402
 from suite_support import (  # noqa: E402
     ROUTES,
+    SERVICES,
     adult,
     bearer,
     new_email,
@@ -123,6 +124,40 @@ GOOD_CARD = "pm_card_visa"
 SAGA_TIMEOUT = 30.0
 READ_INTERVAL = 0.010  # the booking's status, while waiting for `confirmed`
 PAY_RETRY_INTERVAL = 0.010  # while payment has not yet heard of the booking
+# The parts run from a venv holding what their images hold (deploy/Dockerfile): the
+# project's packages and their runtime dependencies, none of the test or bench tools,
+# which other libraries import when they find them (structlog imports rich, for one).
+RUNTIME_VENV = HERE.parent / ".data" / "bench" / "runtime-venv"
+PACKAGES = ("libs/common", *(f"services/{name}" for name in SERVICES), "gateway")
+
+
+def runtime_python(venv: Path = RUNTIME_VENV) -> str:
+    """The runtime venv's interpreter, the venv made or brought up to date first
+    (editable installs: it runs this checkout's code)."""
+    root = HERE.parent
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    editable = [arg for package in PACKAGES for arg in ("-e", str(root / package))]
+    installed = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--constraint",
+            str(root / "constraints.txt"),
+            *editable,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if installed.returncode != 0:
+        raise SystemExit(f"could not make {venv}:\n{installed.stdout}{installed.stderr}")
+    return str(venv / "bin" / "python")
+
+
 PROCESSES = ("gateway", "auth", "flight", "booking", "payment", "notification", "admin")
 
 HTTP = "HTTP round trip, through the gateway (auth's JWKS)"
@@ -665,7 +700,7 @@ async def mail_catcher(data_dir: Path):
     """The SMTP catcher of `make run`, idle beside the suite, for its memory."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
+        suite_support.PYTHON,
         "-m",
         "wayfare_common.devtools.mailcatcher",
         env={
@@ -975,6 +1010,11 @@ async def main() -> None:
     parser.add_argument("--idle", type=float, default=5, help="seconds idle before memory")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "saga.json")
     parser.add_argument("--plot", type=Path, default=HERE / "saga.png")
+    parser.add_argument(
+        "--services-python",
+        help="interpreter the parts run with (default: a runtime-only venv made in "
+        f"{RUNTIME_VENV.relative_to(HERE.parent)})",
+    )
     args = parser.parse_args()
 
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
@@ -997,6 +1037,7 @@ async def main() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     suite_support.suite_env = with_overrides(suite_support.suite_env)
     suite_support.RecordingSMTPServer = TimedSMTPServer
+    suite_support.PYTHON = args.services_python or runtime_python()
     began = time.perf_counter()
     scratch = await create_postgres_database(server)  # for the commit hop
     try:

@@ -39,6 +39,9 @@ from wayfare_common.testing.proxy import TcpProxy
 from wayfare_common.testing.smtp import RecordingSMTPServer, free_port
 
 SERVICES = ("auth", "flight", "booking", "payment", "notification", "admin")
+# The interpreter the parts and their commands run with: this one, unless a caller points
+# it elsewhere (bench/saga.py runs them from a venv holding only what their images hold).
+PYTHON = sys.executable
 RETRY_DELAYS = (0.5, 1.0, 2.0)
 STARTUP_TIMEOUT = 90.0  # every part ready, from the first process started
 SEED_TIMEOUT = 90.0
@@ -154,7 +157,7 @@ def suite_env(
 async def run_command(suite: "Suite", args: list[str], label: str, timeout: float = 30) -> None:
     """A one-off command (e.g. `python -m wayfare_auth create-admin ...`) with the suite's
     settings; fails with its output if it does not succeed."""
-    await _run_to_end([sys.executable, *args], suite.env, suite.logs / f"{label}.log", timeout)
+    await _run_to_end([PYTHON, *args], suite.env, suite.logs / f"{label}.log", timeout)
 
 
 async def _run_to_end(args: list[str], env: dict[str, str], log_path: Path, timeout: float) -> None:
@@ -182,7 +185,7 @@ def _tail(path: Path, lines: int = 30) -> str:
 async def _spawn(part: Part, env: dict[str, str]) -> None:
     with part.log_path.open("ab") as log:  # a restarted part adds to its log
         part.process = await asyncio.create_subprocess_exec(
-            sys.executable,
+            PYTHON,
             "-m",
             part.module,
             env={**os.environ, **env, **part.env},
@@ -362,7 +365,7 @@ async def running_suite(
         # 40 busiest airports (about 6,000 flights, 3 s), enough for searches of more
         # than 100 offers between hubs.
         await _run_to_end(
-            [sys.executable, "-m", "wayfare_flight", "seed", "--days", "3", "--airports", "40"],
+            [PYTHON, "-m", "wayfare_flight", "seed", "--days", "3", "--airports", "40"],
             env,
             logs / "flight-seed.log",
             SEED_TIMEOUT,
