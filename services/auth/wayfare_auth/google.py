@@ -56,7 +56,8 @@ class GoogleSignIn:
         self._authlib = _authlib_client()
         self.settings = settings
         self.redirect_uri = settings.public_url.rstrip("/") + CALLBACK_PATH
-        self._http = http_client(timeout=TIMEOUT)
+        # The discovery document's host serves the keys too (Google: https for both).
+        self._http = http_client(settings.google_discovery_url, timeout=TIMEOUT)
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None

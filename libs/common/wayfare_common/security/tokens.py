@@ -201,7 +201,7 @@ class TokenVerifier:
             if self._http is not None:
                 keys = await self._download(self._http)
             else:
-                async with http_client() as client:
+                async with http_client(self.jwks_url) as client:
                     keys = await self._download(client)
         except (httpx.HTTPError, ValueError, TypeError, KeyError) as err:
             self._fetches += 1

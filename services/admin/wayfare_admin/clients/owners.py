@@ -81,7 +81,7 @@ class Owners:
             "flight": settings.flight_url.rstrip("/"),
         }
         timeout = httpx.Timeout(settings.owner_timeout, connect=min(settings.owner_timeout, 5.0))
-        self._client = http_client(timeout=timeout)
+        self._client = http_client(self.urls.values(), timeout=timeout)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -53,6 +53,7 @@ class FlightClient:
     def create(cls, base_url: str, timeout: float) -> "FlightClient":
         return cls(
             http_client(
+                base_url,
                 base_url=base_url,
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
                 limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),

@@ -62,5 +62,5 @@ async def sms_provider(settings: Settings) -> AsyncIterator[Sender]:
     if settings.sms_provider == "console":
         yield ConsoleSms()
         return
-    async with http_client(timeout=settings.sms_timeout) as client:
+    async with http_client(settings.sms_http_url, timeout=settings.sms_timeout) as client:
         yield HttpSms(settings, client)
