@@ -36,6 +36,7 @@ from wayfare_common.events import catalog
 from wayfare_common.events.envelope import Actor, Event, EventContext
 from wayfare_common.migrations import upgrade
 from wayfare_common.money import Money
+from wayfare_common.testing.events import booking_confirmed, payment_succeeded
 from wayfare_common.testing.plugin import create_postgres_database, drop_postgres_database
 from wayfare_common.testing.smtp import RecordingSMTPServer
 from wayfare_common.testing.tokens import TokenIssuer
@@ -208,27 +209,6 @@ def booking_created(booking_id: uuid.UUID, amount: str = "412.80") -> catalog.Bo
         passenger_count=1,
         amount=price,
         payable_until=datetime.now(UTC) + timedelta(hours=2),
-    )
-
-
-def booking_confirmed(created: catalog.BookingCreated) -> catalog.BookingConfirmed:
-    return catalog.BookingConfirmed(
-        booking_id=created.booking_id,
-        reference=created.reference,
-        user_id=created.user_id,
-        items=created.items,
-        amount=created.amount,
-    )
-
-
-def payment_succeeded(created: catalog.BookingCreated, payment_id) -> catalog.PaymentSucceeded:
-    return catalog.PaymentSucceeded(
-        payment_id=payment_id,
-        booking_id=created.booking_id,
-        user_id=created.user_id,
-        amount=created.amount,
-        provider="sandbox",
-        provider_reference="ch_seed",
     )
 
 

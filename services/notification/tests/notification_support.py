@@ -277,28 +277,6 @@ def booking_created(user_id, *, items=None, amount="412.80", email=None, **value
     )
 
 
-def booking_confirmed(created: catalog.BookingCreated, payment_id=None):
-    return catalog.BookingConfirmed(
-        booking_id=created.booking_id,
-        reference=created.reference,
-        user_id=created.user_id,
-        items=created.items,
-        amount=created.amount,
-        payment_id=payment_id,
-    )
-
-
-def payment_succeeded(created: catalog.BookingCreated, payment_id=None):
-    return catalog.PaymentSucceeded(
-        payment_id=payment_id or uuid.uuid4(),
-        booking_id=created.booking_id,
-        user_id=created.user_id,
-        amount=created.amount,
-        provider="sandbox",
-        provider_reference="ch_test",
-    )
-
-
 def booking_cancelled(created: catalog.BookingCreated, refund="206.40", role="customer"):
     return catalog.BookingCancelled(
         booking_id=created.booking_id,

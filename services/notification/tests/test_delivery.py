@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from wayfare_common.devtools.mailcatcher import SERVER_NAME, MailHandler
+from wayfare_common.testing.events import booking_confirmed
 from wayfare_common.testing.plugin import eventually, wait_for_handled
 from wayfare_common.testing.proxy import TcpProxy
 from wayfare_common.testing.smtp import free_port
 from wayfare_notification.store.models import Delivery, DeliveryAttempt
 
 from notification_support import (
-    booking_confirmed,
     booking_created,
     consumed,
     eventually_rows,

@@ -6,15 +6,14 @@ from datetime import UTC, datetime
 
 from wayfare_common.events import catalog
 from wayfare_common.money import Money
+from wayfare_common.testing.events import booking_confirmed, payment_succeeded
 from wayfare_common.testing.plugin import wait_for_handled
 
 from notification_support import (
     booking_cancelled,
-    booking_confirmed,
     booking_created,
     flight_item,
     parts,
-    payment_succeeded,
     user_registered,
     wait_for_mail,
 )

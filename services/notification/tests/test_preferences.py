@@ -5,12 +5,12 @@ import uuid
 
 import sqlalchemy as sa
 
+from wayfare_common.testing.events import booking_confirmed
 from wayfare_common.testing.plugin import eventually, wait_for_handled
 from wayfare_notification.store.models import Delivery
 
 from notification_support import (
     booking_cancelled,
-    booking_confirmed,
     booking_created,
     running,
     user_registered,
