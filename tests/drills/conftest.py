@@ -2,7 +2,6 @@ import contextlib
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 # suite_support (tests/e2e) and drill_support, beside this file, are imported by the drills.
@@ -11,8 +10,12 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 
 from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
 
+import suite_support
 from drill_support import CONSUMERS, DRILL_ENV, wait_until_quiet
-from suite_support import restart_part, running_suite, sign_in_staff, wait_until_ready
+from suite_support import restart_part, running_suite, wait_until_ready
+
+# Fixtures shared by the journeys and the drills, defined in suite_support.
+client, staff = suite_support.client, suite_support.staff
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +51,6 @@ async def full_strength(suite):
     await wait_until_ready(suite, tuple(suite.parts), timeout=60)
     await wait_until_quiet(suite, "earlier drills settle")
     return suite
-
-
-@pytest.fixture
-async def client(suite):
-    """A browser pointed at the gateway."""
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture(scope="module")
-async def staff(suite):
-    """A member of staff, signed in once the admin service knows it: (profile, tokens)."""
-    return await sign_in_staff(suite)
 
 
 @pytest.fixture

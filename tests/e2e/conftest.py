@@ -1,7 +1,6 @@
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 # suite_support, beside this file, is imported by the journeys.
@@ -9,7 +8,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from wayfare_common.testing.plugin import POSTGRES_REASON, RABBITMQ_REASON
 
-from suite_support import running_suite, sign_in_staff
+import suite_support
+from suite_support import running_suite
+
+# Fixtures shared by the journeys and the drills, defined in suite_support.
+client, staff = suite_support.client, suite_support.staff
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +28,6 @@ async def suite(postgres_server_url, amqp_server_url, tmp_path_factory):
         tmp_path_factory.mktemp("e2e"), postgres_server_url, amqp_server_url
     ) as running:
         yield running
-
-
-@pytest.fixture
-async def client(suite):
-    """A browser pointed at the gateway."""
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=20) as http:
-        yield http
-
-
-@pytest.fixture(scope="module")
-async def staff(suite):
-    """A member of staff, signed in once the admin service knows it: (profile, tokens)."""
-    return await sign_in_staff(suite)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -679,3 +679,20 @@ def cabin_seats(flight: dict, cabin: str) -> int:
         if entry["cabin"] == cabin:
             return entry["seats_available"]
     raise AssertionError(f"no {cabin} cabin in {flight}")
+
+
+# Fixtures for the suites that start one (tests/e2e, tests/drills): their conftest imports
+# these, and provides `suite`.
+
+
+@pytest.fixture
+async def client(suite):
+    """A browser pointed at the gateway (30 s: in a drill a request may wait out an outage)."""
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def staff(suite):
+    """A member of staff, signed in once the admin service knows it: (profile, tokens)."""
+    return await sign_in_staff(suite)
